@@ -1,0 +1,4 @@
+"""(to be built)"""
+from flask_smorest import Blueprint
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1")

@@ -1,0 +1,42 @@
+"""Public reads: places, procedures and availability."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Location, Service
+from ..services import booking
+from .schemas import AvailabilityOut, AvailabilityQuery, LocationOut, ServiceOut
+
+blp = Blueprint("catalogue", __name__, url_prefix="/api/v1", description="Places, procedures, availability")
+
+
+@blp.get("/locations")
+@blp.response(200, LocationOut(many=True))
+def list_locations():
+    """The places residents can visit."""
+    places = db.session.scalars(select(Location).order_by(Location.id))
+    return [{"slug": p.slug, "name": p.name()} for p in places]
+
+
+@blp.get("/services")
+@blp.response(200, ServiceOut(many=True))
+def list_services():
+    """The procedures offered at the counters."""
+    services = db.session.scalars(select(Service).order_by(Service.position))
+    return [{"slug": s.slug, "name": s.name(), "duration_minutes": s.duration_minutes,
+             "reservable": s.reservable} for s in services]
+
+
+@blp.get("/availability")
+@blp.arguments(AvailabilityQuery, location="query")
+@blp.response(200, AvailabilityOut)
+def get_availability(query):
+    """A day's slots for a procedure at a place, with what remains of each."""
+    location = booking.get_location(db.session, query["location"])
+    service = booking.get_service(db.session, query["service"])
+    return booking.get_availability(
+        db.session, location, service, query["date"], current_app.config["CLOCK"](),
+        booking.BookingPolicy.from_config(current_app.config))

@@ -1,0 +1,74 @@
+"""Online reservations: book, read, cancel, and the QR code of the check-in payload."""
+from __future__ import annotations
+
+import io
+
+import qrcode
+from flask import current_app, send_file
+from flask_smorest import Blueprint
+
+from ..extensions import db, limiter
+from ..services import booking
+from ..services.credentials import sign_check_in
+from .schemas import ReservationIn, ReservationOut, TokenQuery
+from .serialize import reservation_json
+
+blp = Blueprint("reservations", __name__, url_prefix="/api/v1", description="Reservations")
+
+
+def _booking_limit() -> str:
+    return current_app.config["BOOKING_RATE_LIMIT"]
+
+
+@blp.post("/reservations")
+@limiter.limit(_booking_limit, methods=["POST"])
+@blp.arguments(ReservationIn)
+@blp.response(201, ReservationOut)
+def create_reservation(body):
+    """Reserve a slot. The answer holds the secret token: keep it to manage the booking."""
+    contact = booking.validate_contact(body["name"], body["email"], body["phone"],
+                                       body["language"], body["proxy"])
+    location = booking.get_location(db.session, body["location"])
+    service = booking.get_service(db.session, body["service"])
+    reservation, token = booking.book_slot(
+        db.session, location=location, service=service, start=body["start"], contact=contact,
+        now=current_app.config["CLOCK"](), policy=booking.BookingPolicy.from_config(current_app.config))
+    db.session.commit()
+    return reservation_json(reservation, token)
+
+
+@blp.get("/reservations/<code>")
+@blp.arguments(TokenQuery, location="query")
+@blp.response(200, ReservationOut)
+def get_reservation(query, code):
+    """A reservation, for whoever holds its token."""
+    reservation = booking.get_reservation(db.session, code, query["token"])
+    return reservation_json(reservation, query["token"])
+
+
+@blp.delete("/reservations/<code>")
+@blp.arguments(TokenQuery, location="query")
+@blp.response(200, ReservationOut)
+def cancel_reservation(query, code):
+    """Cancel a reservation; its slot is free again at once."""
+    reservation = booking.get_reservation(db.session, code, query["token"])
+    booking.cancel_reservation(db.session, reservation, current_app.config["CLOCK"]())
+    db.session.commit()
+    return reservation_json(reservation, query["token"])
+
+
+@blp.get("/reservations/<code>/qr.png")
+@blp.arguments(TokenQuery, location="query")
+@blp.response(200, content_type="image/png")
+def get_reservation_qr(query, code):
+    """The QR code the kiosk scans: its text is the reservation's check-in payload."""
+    reservation = booking.get_reservation(db.session, code, query["token"])
+    return send_file(io.BytesIO(qr_png(sign_check_in(reservation.code, current_app.config["SECRET_KEY"]))),
+                     mimetype="image/png", max_age=0)
+
+
+def qr_png(text: str) -> bytes:
+    image = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()

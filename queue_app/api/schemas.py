@@ -1,0 +1,91 @@
+"""Request and response schemas. The same classes validate requests and generate the
+OpenAPI document, so the two cannot disagree."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class _In(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Names(Schema):
+    ja = fields.String()
+    en = fields.String()
+
+
+class LocationOut(Schema):
+    slug = fields.String()
+    name = fields.Nested(Names)
+
+
+class ServiceOut(Schema):
+    slug = fields.String()
+    name = fields.Nested(Names)
+    duration_minutes = fields.Integer()
+    reservable = fields.Boolean()
+
+
+class AvailabilityQuery(_In):
+    location = fields.String(required=True)
+    service = fields.String(required=True)
+    date = fields.Date(required=True)
+
+
+class SlotOut(Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    capacity = fields.Integer()
+    remaining = fields.Integer()
+
+
+class AvailabilityOut(Schema):
+    date = fields.Date()
+    location = fields.String()
+    service = fields.String()
+    open = fields.Boolean()
+    reservation_only = fields.Boolean()
+    slots = fields.List(fields.Nested(SlotOut))
+
+
+class ReservationIn(_In):
+    location = fields.String(required=True, validate=validate.Length(1, 40))
+    service = fields.String(required=True, validate=validate.Length(1, 40))
+    start = fields.AwareDateTime(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    email = fields.String(load_default=None, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, validate=validate.Length(max=30))
+    language = fields.String(load_default="ja", validate=validate.OneOf(["ja", "en"]))
+    proxy = fields.Boolean(load_default=False)
+
+
+class TokenQuery(_In):
+    token = fields.String(load_default=None)
+
+
+class ReservationOut(Schema):
+    code = fields.String()
+    token = fields.String()
+    status = fields.String()
+    location = fields.String()
+    service = fields.String()
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    language = fields.String()
+    proxy = fields.Boolean()
+    manage_url = fields.String()
+    qr_url = fields.String()
+    check_in_payload = fields.String()
+
+
+class Problem(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String()
+    errors = fields.Dict()

@@ -1,0 +1,72 @@
+"""Commands: ``flask --app wsgi seed-demo | create-user | create-device``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+from .services import accounts
+from .services.errors import DomainError
+
+
+def _now():
+    return current_app.config["CLOCK"]()
+
+
+def _fail(error: DomainError):
+    db.session.rollback()
+    raise click.ClickException(error.detail)
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Create the demo city (both places, counters, procedures, calendar); idempotent."""
+    from .demo_data import seed_demo
+
+    created = seed_demo(db.session)
+    db.session.commit()
+    click.echo("created: " + ", ".join(created) if created else "nothing to do: the demo city is there")
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="staff", show_default=True)
+def create_user_command(name, role):
+    """Create a staff user; asks for the password twice (or reads two lines piped in)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        lines = sys.stdin.read().splitlines()
+        if not lines:
+            raise click.ClickException("no password on standard input")
+        if len(lines) > 1 and lines[1] and lines[0] != lines[1]:
+            raise click.ClickException("the two passwords differ")
+        password = lines[0]
+    try:
+        user = accounts.create_user(db.session, name, password, role, _now())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"created {user.role} user {user.username}")
+
+
+@click.command("create-device")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(accounts.DEVICE_KINDS), required=True)
+@click.option("--location", "location_slug", required=True, help="the place's slug, e.g. honcho")
+def create_device_command(name, kind, location_slug):
+    """Register a kiosk or display; prints its token once, alone on the last line."""
+    try:
+        device, token = accounts.create_device(db.session, name, kind, location_slug, _now())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"created {device.kind} {device.name} at {location_slug}; its token (shown once):")
+    click.echo(token)
+
+
+def init_cli(app: Flask) -> None:
+    for command in (seed_demo_command, create_user_command, create_device_command):
+        app.cli.add_command(command)

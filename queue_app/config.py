@@ -1,0 +1,150 @@
+"""Settings and the environment variables that set them.
+
+Every setting has one place here. ``load_config`` reads the environment, then the
+``config`` dict given to ``create_app`` overrides everything. In production
+(``APP_ENV=production``) a missing secret or database is a start-up error, never a
+silent default.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+class ConfigError(RuntimeError):
+    """A setting the application cannot start without is missing or wrong."""
+
+
+def tokyo_now() -> datetime:
+    """The default clock: the current time, aware, in Asia/Tokyo."""
+    return datetime.now(TOKYO)
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+# (environment variable, config key, default, meaning) — the README's table is this list.
+ENVIRONMENT = [
+    ("APP_ENV", "APP_ENV", "development", "`production` makes SECRET_KEY and DATABASE_URL mandatory"),
+    ("SECRET_KEY", "SECRET_KEY", "a random key kept in instance/ (development only)", "signs sessions, CSRF tokens and check-in payloads"),
+    ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "sqlite:///instance/queue.db", "SQLite file or postgresql+psycopg://…"),
+    ("SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_MESSAGE_QUEUE", "unset (one process)", "redis://… to fan events out across processes"),
+    ("SOCKETIO_ASYNC_MODE", "SOCKETIO_ASYNC_MODE", "threading", "threading (simple-websocket) or gevent"),
+    ("SCHEDULER_ENABLED", "SCHEDULER_ENABLED", "true (false under tests)", "run the background jobs in this process"),
+    ("RATELIMIT_ENABLED", "RATELIMIT_ENABLED", "true", "false switches every rate limit off"),
+    ("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", "memory://", "redis://… to share limits across processes"),
+    ("BOOKING_HORIZON_DAYS", "BOOKING_HORIZON_DAYS", "30", "how many days ahead a slot can be booked"),
+    ("BOOKING_CUTOFF_MINUTES", "BOOKING_CUTOFF_MINUTES", "30", "booking closes this long before a slot"),
+    ("CHECKIN_EARLY_MINUTES", "CHECKIN_EARLY_MINUTES", "30", "check-in opens this long before the slot"),
+    ("CHECKIN_LATE_MINUTES", "CHECKIN_LATE_MINUTES", "15", "check-in closes this long after the slot start"),
+    ("PERSONAL_DATA_RETENTION_DAYS", "PERSONAL_DATA_RETENTION_DAYS", "30", "names and contacts are removed this long after the visit"),
+    ("STAFF_TOKEN_HOURS", "STAFF_TOKEN_HOURS", "12", "lifetime of a staff bearer token"),
+    ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL", "unset (the request's host)", "base of the links in e-mails and QR codes"),
+    ("MAIL_SERVER", "MAIL_SERVER", "localhost", "SMTP host"),
+    ("MAIL_PORT", "MAIL_PORT", "25", "SMTP port"),
+    ("MAIL_USE_TLS", "MAIL_USE_TLS", "false", "STARTTLS"),
+    ("MAIL_USERNAME", "MAIL_USERNAME", "unset", "SMTP user"),
+    ("MAIL_PASSWORD", "MAIL_PASSWORD", "unset", "SMTP password"),
+    ("MAIL_DEFAULT_SENDER", "MAIL_DEFAULT_SENDER", "noreply@city.example.jp", "From address"),
+]
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A development secret that survives restarts, so demo sessions stay logged in."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str, overrides: dict | None) -> dict:
+    """Build the settings from defaults, then the environment, then ``overrides``."""
+    overrides = dict(overrides or {})
+    env = os.environ
+    instance = Path(instance_path)
+    testing = bool(overrides.get("TESTING", False))
+    app_env = overrides.get("APP_ENV", env.get("APP_ENV", "development"))
+
+    config: dict = {
+        "APP_ENV": app_env,
+        "TESTING": testing,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'queue.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "threading"),
+        "CLOCK": tokyo_now,
+        "SCHEDULER_ENABLED": _bool(env.get("SCHEDULER_ENABLED"), not testing),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BOOKING_RATE_LIMIT": env.get("BOOKING_RATE_LIMIT", "20/hour;5/minute"),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30/hour;10/minute"),
+        "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 30),
+        "BOOKING_CUTOFF_MINUTES": _int("BOOKING_CUTOFF_MINUTES", 30),
+        "CHECKIN_EARLY_MINUTES": _int("CHECKIN_EARLY_MINUTES", 30),
+        "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 15),
+        "PERSONAL_DATA_RETENTION_DAYS": _int("PERSONAL_DATA_RETENTION_DAYS", 30),
+        "STAFF_TOKEN_HOURS": _int("STAFF_TOKEN_HOURS", 12),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or None,
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "noreply@city.example.jp"),
+        # The API description (flask-smorest) is generated from the request schemas.
+        "API_TITLE": "City hall queue API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "ja",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
+        "JSON_AS_ASCII": False,
+    }
+    if env.get("SECRET_KEY"):
+        config["SECRET_KEY"] = env["SECRET_KEY"]
+    config.update(overrides)
+
+    if app_env == "production":
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL")
+                   if not env.get(name) and not overrides.get(_key_for(name))]
+        if missing:
+            raise ConfigError(
+                "APP_ENV=production needs " + ", ".join(missing)
+                + " in the environment; refusing to start with a default")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = secrets.token_hex(32) if testing else _instance_secret(instance)
+    if not callable(config["CLOCK"]):
+        raise ConfigError("CLOCK must be a callable that returns an aware datetime")
+    return config
+
+
+def _key_for(env_name: str) -> str:
+    return {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}.get(env_name, env_name)

@@ -1,0 +1,30 @@
+"""E-mail waiting to be sent: a down mail server never loses or blocks a booking."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import TokyoDateTime
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "confirmation:<reservation id>", "reminder:<id>": a message is queued once.
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    template: Mapped[str] = mapped_column(String(20))
+    reservation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="SET NULL"), nullable=True)
+    recipient: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="ja")
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(TokyoDateTime, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TokyoDateTime)

@@ -1,0 +1,68 @@
+"""Request-wide protections: security headers, the SQLite write intent, the language,
+and logs that never carry a token."""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, request, session
+
+from .extensions import db, login_manager, write_intent
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# No inline script anywhere; the lobby pages connect back to us over WebSocket.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' data: blob:; connect-src 'self' ws: wss:; font-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+class _RedactTokens(logging.Filter):
+    """Access logs print URLs; reservation links carry ``?token=``. Hide it."""
+
+    _pattern = re.compile(r"(token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(self._pattern.sub(r"\1…", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def init_security(app: Flask) -> None:
+    logging.getLogger("werkzeug").addFilter(_RedactTokens())
+    logging.getLogger("gunicorn.access").addFilter(_RedactTokens())
+
+    @app.before_request
+    def _declare_write_intent():
+        write_intent.set(request.method not in _SAFE_METHODS)
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        # Manage links carry the token in the query: never send it to another site.
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("APP_ENV") == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .models import User
+
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def select_locale() -> str:
+    """Japanese first; ``?lang=en`` switches to English and is remembered."""
+    lang = request.args.get("lang")
+    if lang in ("ja", "en"):
+        session["lang"] = lang
+        return lang
+    return session.get("lang", "ja")

@@ -1,0 +1,93 @@
+"""Staff users, their bearer tokens, and lobby devices."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import ApiToken, Device, Location, User
+from . import credentials
+from .errors import Invalid, TooManyAttempts, Unauthorized
+
+ROLES = ("staff", "admin")
+DEVICE_KINDS = ("kiosk", "display")
+# After this many failures in a row a login waits, doubling each time (capped).
+FREE_ATTEMPTS = 3
+MAX_LOCK_SECONDS = 15 * 60
+# Checked against when the username is unknown, so both answers take as long.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_user(session, username: str, password: str, role: str, now: datetime) -> User:
+    username = (username or "").strip()
+    if not username:
+        raise Invalid("A username is required.")
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if len(password or "") < 10:
+        raise Invalid("A password needs at least 10 characters.")
+    if session.scalar(select(User).where(User.username == username)):
+        raise Invalid(f"user {username!r} already exists")
+    user = User(username=username, password_hash=generate_password_hash(password),
+                role=role, created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session, username: str, password: str, now: datetime) -> User:
+    """The user, if the password is right. Failures in a row lock the account for a
+    growing while; a locked account answers ``TooManyAttempts`` without checking."""
+    user = session.scalar(select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise Unauthorized("Wrong username or password.")
+    if user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise TooManyAttempts(f"Too many failed attempts; try again in {wait} s.", retry_after=wait)
+    if not user.active or not check_password_hash(user.password_hash, password or ""):
+        user.failed_logins += 1
+        if user.failed_logins >= FREE_ATTEMPTS:
+            delay = min(2 ** (user.failed_logins - FREE_ATTEMPTS) * 5, MAX_LOCK_SECONDS)
+            user.locked_until = now + timedelta(seconds=delay)
+        raise Unauthorized("Wrong username or password.")
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def issue_token(session, user: User, now: datetime, hours: int) -> str:
+    token = credentials.new_token()
+    session.add(ApiToken(user_id=user.id, token_hash=credentials.hash_token(token),
+                         created_at=now, expires_at=now + timedelta(hours=hours)))
+    session.flush()
+    return token
+
+
+def user_for_token(session, token: str, now: datetime) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == credentials.hash_token(token)))
+    if row is None or row.expires_at <= now or not row.user.active:
+        return None
+    return row.user
+
+
+def create_device(session, name: str, kind: str, location_slug: str, now: datetime) -> tuple[Device, str]:
+    if kind not in DEVICE_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(DEVICE_KINDS)}")
+    location = session.scalar(select(Location).where(Location.slug == location_slug))
+    if location is None:
+        raise Invalid(f"unknown location {location_slug!r}")
+    if session.scalar(select(Device).where(Device.name == name)):
+        raise Invalid(f"device {name!r} already exists")
+    token = credentials.new_token()
+    device = Device(name=name, kind=kind, location=location,
+                    token_hash=credentials.hash_token(token), created_at=now)
+    session.add(device)
+    session.flush()
+    return device, token
+
+
+def device_for_token(session, token: str) -> Device | None:
+    device = session.scalar(select(Device).where(Device.token_hash == credentials.hash_token(token)))
+    return None if device is None or device.revoked else device

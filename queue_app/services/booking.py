@@ -1,0 +1,261 @@
+"""Availability and online reservations.
+
+Capacity is enforced by the database: a slot's ``booked`` is raised by a conditional
+UPDATE that only succeeds while it is below ``capacity`` (and a check constraint is
+the backstop); one active reservation per contact and procedure is a partial unique
+index. Services never commit: the caller commits once.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..config import TOKYO
+from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
+from . import calendar, credentials
+from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
+from .privacy import contains_my_number
+from .sql import insert_ignore
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    horizon_days: int = 30
+    cutoff_minutes: int = 30
+
+    @classmethod
+    def from_config(cls, config) -> "BookingPolicy":
+        return cls(config["BOOKING_HORIZON_DAYS"], config["BOOKING_CUTOFF_MINUTES"])
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str | None
+    phone: str | None
+    language: str = "ja"
+    proxy: bool = False
+
+
+def get_location(session, slug: str) -> Location:
+    location = session.scalar(select(Location).where(Location.slug == slug))
+    if location is None:
+        raise Invalid(f"unknown location {slug!r}", errors={"location": ["Unknown location."]})
+    return location
+
+
+def get_service(session, slug: str) -> Service:
+    service = session.scalar(select(Service).where(Service.slug == slug))
+    if service is None:
+        raise Invalid(f"unknown service {slug!r}", errors={"service": ["Unknown service."]})
+    return service
+
+
+# ---------------------------------------------------------------- validation
+
+_PHONE = re.compile(r"^0\d{9,10}$")
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Digits of a Japanese phone number (``090-1234-5678`` → ``09012345678``), or None."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    digits = re.sub(r"[\s\-‐‑–—ー()（）]", "", text)
+    if digits.startswith("+81"):
+        digits = "0" + digits[3:].lstrip("0")
+    return digits if _PHONE.match(digits) else None
+
+
+def validate_contact(name, email, phone, language="ja", proxy=False) -> Contact:
+    """Check the resident's details; raise ``MyNumberRejected`` or ``Invalid``."""
+    fields = {"name": name, "email": email, "phone": phone}
+    if any(contains_my_number(v) for v in fields.values() if isinstance(v, str)):
+        # Neither the value nor which field held it goes into the error or the logs.
+        raise MyNumberRejected(
+            "Please do not enter your My Number (12-digit individual number). "
+            "マイナンバー(12桁の個人番号)は入力しないでください。")
+    errors: dict[str, list[str]] = {}
+    name = unicodedata.normalize("NFKC", name or "").strip() if isinstance(name, str) else ""
+    if not 1 <= len(name) <= 100:
+        errors["name"] = ["Enter a name of 1 to 100 characters."]
+    clean_email = None
+    if email:
+        try:
+            clean_email = validate_email(str(email).strip(), check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors["email"] = ["Enter a valid e-mail address."]
+    clean_phone = None
+    if phone:
+        clean_phone = normalise_phone(str(phone))
+        if clean_phone is None:
+            errors["phone"] = ["Enter a Japanese phone number, e.g. 090-1234-5678."]
+    if not email and not phone:
+        errors["email"] = ["Give an e-mail address or a phone number."]
+    if language not in ("ja", "en"):
+        errors["language"] = ["Choose ja or en."]
+    if errors:
+        raise Invalid("Some fields are not valid.", errors=errors)
+    return Contact(name, clean_email, clean_phone, language, bool(proxy))
+
+
+# ---------------------------------------------------------------- availability
+
+def _bookable(start: datetime, now: datetime, policy: BookingPolicy) -> bool:
+    if start - timedelta(minutes=policy.cutoff_minutes) < now:
+        return False
+    return start.date() <= calendar.today(now) + timedelta(days=policy.horizon_days)
+
+
+def get_availability(session, location: Location, service: Service, day: date,
+                     now: datetime, policy: BookingPolicy) -> dict:
+    """The day's slots for a procedure, each with its capacity and what remains.
+    A slot that can no longer be booked (too soon, past, beyond the horizon) shows 0."""
+    plan = calendar.get_day(session, location, day)
+    capacity = calendar.reservation_capacity(location, service)
+    starts = plan.slot_starts(service) if capacity else []
+    booked = {}
+    if starts:
+        rows = session.execute(select(Slot.starts_at, Slot.booked).where(
+            Slot.location_id == location.id,
+            Slot.starts_at >= starts[0], Slot.starts_at <= starts[-1]))
+        booked = {row.starts_at: row.booked for row in rows}
+    step = timedelta(minutes=service.duration_minutes)
+    slots = [{
+        "start": start,
+        "end": start + step,
+        "capacity": capacity,
+        "remaining": max(capacity - booked.get(start, 0), 0) if _bookable(start, now, policy) else 0,
+    } for start in starts]
+    return {
+        "date": day, "location": location.slug, "service": service.slug,
+        "open": plan.open, "reservation_only": plan.reservation_only, "slots": slots,
+    }
+
+
+# ---------------------------------------------------------------- booking
+
+def _check_reservable(session, location, service, start, now, policy) -> calendar.Day:
+    start = start.astimezone(TOKYO)
+    plan = calendar.get_day(session, location, start.date())
+    if start not in plan.slot_starts(service) or not calendar.reservation_capacity(location, service):
+        raise NotReservable("There is no reservable slot for this procedure at that time.")
+    if start < now:
+        raise NotReservable("That slot is in the past.")
+    if not _bookable(start, now, policy):
+        raise NotReservable(
+            f"Slots can be reserved from {policy.horizon_days} days ahead until "
+            f"{policy.cutoff_minutes} minutes before they start.")
+    return plan
+
+
+def _take_seat(session, location: Location, service: Service, start: datetime) -> Slot:
+    """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise."""
+    insert_ignore(session, Slot, {
+        "location_id": location.id, "starts_at": start,
+        "capacity": calendar.reservation_capacity(location, service), "booked": 0,
+    }, ["location_id", "starts_at"])
+    slot_id = session.scalar(select(Slot.id).where(
+        Slot.location_id == location.id, Slot.starts_at == start))
+    taken = session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise SlotFull("That slot is fully booked; please choose another.")
+    return session.get(Slot, slot_id)
+
+
+def _free_seat(session, slot_id: int) -> None:
+    session.execute(update(Slot).where(Slot.id == slot_id, Slot.booked > 0)
+                    .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
+
+
+def _holds_active(session, service: Service, contact: Contact, exclude_id: int | None = None) -> bool:
+    matches = []
+    if contact.email:
+        matches.append(Reservation.email == contact.email)
+    if contact.phone:
+        matches.append(Reservation.phone == contact.phone)
+    query = select(func.count()).select_from(Reservation).where(
+        Reservation.service_id == service.id,
+        Reservation.status.in_(ACTIVE_STATUSES), or_(*matches))
+    if exclude_id is not None:
+        query = query.where(Reservation.id != exclude_id)
+    return session.scalar(query) > 0
+
+
+def book_slot(session, *, location: Location, service: Service, start: datetime,
+              contact: Contact, now: datetime, policy: BookingPolicy) -> tuple[Reservation, str]:
+    """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
+    (shown once; only its hash is kept)."""
+    start = start.astimezone(TOKYO)
+    _check_reservable(session, location, service, start, now, policy)
+    if _holds_active(session, service, contact):
+        raise Duplicate("You already hold a reservation for this procedure. "
+                        "Cancel or move it instead of booking again.")
+    slot = _take_seat(session, location, service, start)
+    token = credentials.new_token()
+    code = credentials.new_code()
+    while session.scalar(select(Reservation.id).where(Reservation.code == code)) is not None:
+        code = credentials.new_code()
+    reservation = Reservation(
+        code=code, token_hash=credentials.hash_token(token), status="booked",
+        location=location, service=service, slot_id=slot.id,
+        starts_at=start, ends_at=start + timedelta(minutes=service.duration_minutes),
+        name=contact.name, email=contact.email, phone=contact.phone,
+        language=contact.language, proxy=contact.proxy, created_at=now)
+    session.add(reservation)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent booking by the same contact won
+        raise Duplicate("You already hold a reservation for this procedure.") from exc
+    return reservation, token
+
+
+def get_reservation(session, code: str, token: str | None) -> Reservation:
+    """The reservation for ``code`` if ``token`` is its token. A wrong token is
+    indistinguishable from an unknown code."""
+    reservation = session.scalar(select(Reservation).where(
+        Reservation.code == credentials.normalise_code(code)))
+    if reservation is None or not credentials.token_matches(token, reservation.token_hash):
+        raise NotFound("No reservation with this code and token.")
+    return reservation
+
+
+def cancel_reservation(session, reservation: Reservation, now: datetime) -> Reservation:
+    """Cancel a booked reservation and free its seat at once."""
+    if reservation.status == "cancelled":
+        raise AlreadyCancelled("The reservation is already cancelled.")
+    if reservation.status != "booked":
+        raise NotReservable(f"A reservation that is {reservation.status} cannot be cancelled.")
+    reservation.status = "cancelled"
+    reservation.cancelled_at = now
+    _free_seat(session, reservation.slot_id)
+    session.flush()
+    return reservation
+
+
+def move_reservation(session, reservation: Reservation, new_start: datetime,
+                     now: datetime, policy: BookingPolicy) -> Reservation:
+    """Move a booked reservation: the new seat is taken before the old one is freed,
+    so a full new slot leaves the reservation exactly as it was."""
+    if reservation.status != "booked":
+        raise NotReservable(f"A reservation that is {reservation.status} cannot be moved.")
+    new_start = new_start.astimezone(TOKYO)
+    location, service = reservation.location, reservation.service
+    _check_reservable(session, location, service, new_start, now, policy)
+    if new_start == reservation.starts_at:
+        return reservation
+    new_slot = _take_seat(session, location, service, new_start)
+    _free_seat(session, reservation.slot_id)
+    reservation.slot_id = new_slot.id
+    reservation.starts_at = new_start
+    reservation.ends_at = new_start + timedelta(minutes=service.duration_minutes)
+    reservation.reminder_sent_at = None
+    session.flush()
+    return reservation

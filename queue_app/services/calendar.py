@@ -1,0 +1,159 @@
+"""The calendar: when a place is open, for which procedures, and its bookable slots.
+
+Rules (DOMAIN.md): weekdays follow the place's opening hours; Saturdays and Sundays
+are closed unless a holiday window is set; Japan's national and substitute holidays
+(from jpholiday) and the New Year closure (29 December to 3 January) close the place,
+as does an extra closure. The extended-hours window adds time after closing.
+"Today" is always the date in Asia/Tokyo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import jpholiday
+from sqlalchemy import or_, select
+
+from ..config import TOKYO
+from ..models import CalendarWindow, Closure, Location, OpeningHours, Service
+
+SLOT_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of a day when counters are open.
+
+    ``walk_in`` says whether residents without a reservation are served; ``reservable``
+    lists the procedures that can be booked in its slots (slots_from to slots_until).
+    ``services`` None means every procedure the place offers.
+    """
+
+    kind: str  # "regular" | "extended" | "holiday"
+    starts: datetime
+    ends: datetime
+    slots_from: datetime | None
+    slots_until: datetime | None
+    walk_in: bool
+    services: frozenset[int] | None
+    reservation_only: bool = False
+
+    def offers(self, service: Service) -> bool:
+        return self.services is None or service.id in self.services
+
+    def is_reservable(self, service: Service) -> bool:
+        if self.slots_from is None or not self.offers(service):
+            return False
+        return self.reservation_only or service.reservable
+
+
+@dataclass
+class Day:
+    date: date
+    windows: list[Window] = field(default_factory=list)
+    closed_reason: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return bool(self.windows)
+
+    @property
+    def reservation_only(self) -> bool:
+        return self.open and all(w.reservation_only for w in self.windows)
+
+    def window_at(self, moment: datetime) -> Window | None:
+        return next((w for w in self.windows if w.starts <= moment < w.ends), None)
+
+    def slot_starts(self, service: Service) -> list[datetime]:
+        """The starts of the bookable slots for ``service`` on this day, in order."""
+        step = timedelta(minutes=SLOT_MINUTES)
+        starts: list[datetime] = []
+        for window in self.windows:
+            if not window.is_reservable(service):
+                continue
+            moment = window.slots_from
+            while moment + step <= window.slots_until:
+                starts.append(moment)
+                moment += step
+        return sorted(set(starts))
+
+
+def today(now: datetime) -> date:
+    """The calendar date in Asia/Tokyo; UTC midnight is 09:00 here."""
+    return now.astimezone(TOKYO).date()
+
+
+def at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=TOKYO)
+
+
+def is_new_year_closure(day: date) -> bool:
+    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+
+
+def _week_of_month(day: date) -> int:
+    """1 for the first such weekday of the month, 2 for the second, …"""
+    return (day.day - 1) // 7 + 1
+
+
+def _window_applies(window: CalendarWindow, day: date) -> bool:
+    if window.on_date is not None:
+        return window.on_date == day
+    if window.weekday != day.weekday():
+        return False
+    weeks = [int(w) for w in window.weeks_of_month.split(",") if w.strip()]
+    return not weeks or _week_of_month(day) in weeks
+
+
+def get_day(session, location: Location, day: date) -> Day:
+    """The opening of ``location`` on ``day``: its windows, or why it is closed."""
+    if is_new_year_closure(day):
+        return Day(day, closed_reason="new_year")
+    holiday = jpholiday.is_holiday_name(day)
+    if holiday:
+        return Day(day, closed_reason="national_holiday")
+    closure = session.scalar(select(Closure).where(
+        Closure.on_date == day,
+        or_(Closure.location_id.is_(None), Closure.location_id == location.id)))
+    if closure is not None:
+        return Day(day, closed_reason="closure")
+
+    windows: list[Window] = []
+    if day.weekday() < 5:
+        for hours in session.scalars(select(OpeningHours).where(
+                OpeningHours.location_id == location.id, OpeningHours.weekday == day.weekday())):
+            windows.append(Window(
+                "regular", at(day, hours.opens), at(day, hours.closes),
+                at(day, hours.slots_from), at(day, hours.slots_until),
+                walk_in=True, services=None))
+    specials = session.scalars(select(CalendarWindow).where(
+        CalendarWindow.location_id == location.id)).all()
+    for special in specials:
+        if not _window_applies(special, day):
+            continue
+        # The holiday window only exists on days without ordinary hours.
+        if special.kind == "holiday" and day.weekday() < 5:
+            continue
+        if special.kind == "extended" and day.weekday() >= 5:
+            continue
+        reservable = special.reservation_only
+        windows.append(Window(
+            special.kind, at(day, special.starts), at(day, special.ends),
+            at(day, special.starts) if reservable else None,
+            at(day, special.ends) if reservable else None,
+            walk_in=not special.reservation_only,
+            services=frozenset(s.id for s in special.services) or None,
+            reservation_only=special.reservation_only))
+    windows.sort(key=lambda w: w.starts)
+    return Day(day, windows, None if windows else "no_opening_hours")
+
+
+def offered_services(location: Location) -> set[int]:
+    """Ids of the procedures some counter of ``location`` serves."""
+    return {s.id for counter in location.counters for s in counter.services}
+
+
+def reservation_capacity(location: Location, service: Service) -> int:
+    """How many residents one slot can take: counters that take reservations
+    and serve this procedure (one resident per counter per slot)."""
+    return sum(1 for c in location.counters if c.takes_reservations and c.serves(service))

@@ -1,0 +1,17 @@
+"""Resident pages, the staff console, the lobby pages and the front-end libraries.
+
+Each audience has its own blueprint; this only registers them.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_web(app: Flask) -> None:
+    from display import bp as display_bp
+    from kiosk import bp as kiosk_bp
+
+    from . import booking, staff, ticket_page, vendor
+
+    for blueprint in (vendor.bp, booking.bp, staff.bp, ticket_page.bp, kiosk_bp, display_bp):
+        app.register_blueprint(blueprint)
