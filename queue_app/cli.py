@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .services import accounts
@@ -21,6 +22,7 @@ def _fail(error: DomainError):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Create the demo city (both places, counters, procedures, calendar); idempotent."""
     from .demo_data import seed_demo
@@ -31,6 +33,7 @@ def seed_demo_command():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("name")
 @click.option("--role", type=click.Choice(accounts.ROLES), default="staff", show_default=True)
 def create_user_command(name, role):
@@ -53,6 +56,7 @@ def create_user_command(name, role):
 
 
 @click.command("create-device")
+@with_appcontext
 @click.argument("name")
 @click.option("--kind", type=click.Choice(accounts.DEVICE_KINDS), required=True)
 @click.option("--location", "location_slug", required=True, help="the place's slug, e.g. honcho")
@@ -70,3 +74,6 @@ def create_device_command(name, kind, location_slug):
 def init_cli(app: Flask) -> None:
     for command in (seed_demo_command, create_user_command, create_device_command):
         app.cli.add_command(command)
+    from .jobs import scheduler_command
+
+    app.cli.add_command(scheduler_command)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
+import threading
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -39,7 +40,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after the request's one commit (serialising a response must not
+# open a second transaction, which on SQLite would queue for the write lock again).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -68,8 +71,45 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cursor.close()
 
 
+# Writers of this process queue on a lock before asking SQLite for its write lock:
+# SQLite's busy handler polls with sleeps of up to 100 ms, so threads that wait on
+# the database itself wait far longer than the write takes. Other processes still
+# meet the busy timeout.
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
+_HOLDS_WRITER = "holds_sqlite_writer_lock"
+WRITER_WAIT_SECONDS = 30  # as the busy timeout: then "database is locked", never a hang
+
+
+def _writer_lock(connection) -> threading.Lock:
+    database = connection.engine.url.database or ":memory:"
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(database, threading.Lock())
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(connection):
     if connection.dialect.name != "sqlite":
         return
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+    if not write_intent.get():
+        connection.exec_driver_sql("BEGIN")
+        return
+    lock = _writer_lock(connection)
+    if not lock.acquire(timeout=WRITER_WAIT_SECONDS):
+        raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
+    connection.info[_HOLDS_WRITER] = lock
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_writer(connection)
+        raise
+
+
+def _release_writer(connection, *_args):
+    lock = connection.info.pop(_HOLDS_WRITER, None)
+    if lock is not None:
+        lock.release()
+
+
+event.listen(Engine, "commit", _release_writer)
+event.listen(Engine, "rollback", _release_writer)

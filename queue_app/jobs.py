@@ -1,6 +1,188 @@
-"""Scheduled jobs (APScheduler 3.x), each a call into the domain services."""
+"""Scheduled jobs (APScheduler 3.x, Asia/Tokyo), each a call into the domain services.
+
+The scheduler runs in exactly one process: in the web process when SCHEDULER_ENABLED is
+true (the demo's default; off under tests), or alone with ``flask --app wsgi scheduler``
+(then set SCHEDULER_ENABLED=false for the web workers). Every job claims its work in the
+database, so a second scheduler by mistake, a restart or a job run twice sends nothing
+twice and misses nothing. ``flask --app wsgi scheduler --once`` runs each job once (cron).
+"""
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import sys
+import time as wall_clock
+from datetime import datetime
 
-def start_scheduler(app):
-    return None
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .config import TOKYO
+from .extensions import db
+from .services import housekeeping, outbox
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+# ---------------------------------------------------------------- the jobs
+
+def send_outbox(limit: int = 50) -> dict:
+    """Send due e-mail from the outbox; each message is claimed (and committed) before
+    the SMTP conversation, so no transaction is held open across the network."""
+    from .notify import Mailer, build_message, describe_error
+
+    config = current_app.config
+    report = {"sent": 0, "failed": 0, "skipped": 0}
+    ids = outbox.get_due_ids(db.session, _now(), limit)
+    db.session.commit()
+    with Mailer(config) as mailer:
+        for message_id in ids:
+            now = _now()
+            if not outbox.claim(db.session, message_id, now):
+                db.session.rollback()
+                continue
+            message = db.session.get(outbox.OutboxMessage, message_id)
+            db.session.refresh(message)
+            email = build_message(db.session, message, config, now)
+            attempts = message.attempts
+            if isinstance(email, str):
+                outbox.mark_skipped(db.session, message_id, email)
+                db.session.commit()
+                report["skipped"] += 1
+                continue
+            db.session.commit()  # the claim is visible to every other sender from here
+            try:
+                mailer.send(email)
+            except Exception as error:  # noqa: BLE001 — any failure is retried later
+                outbox.mark_failed(db.session, message_id, attempts, describe_error(error), _now())
+                db.session.commit()
+                log.warning("outbox message %s not sent (attempt %s): %s",
+                            message_id, attempts, describe_error(error))
+                report["failed"] += 1
+                continue
+            outbox.mark_sent(db.session, message_id, _now())
+            db.session.commit()
+            report["sent"] += 1
+    return report
+
+
+def queue_reminders() -> int:
+    """Queue tomorrow's reminders."""
+    count = housekeeping.queue_reminders(db.session, _now(), current_app.config.get("REMINDER_HOUR", 9))
+    db.session.commit()
+    return count
+
+
+def mark_no_shows() -> int:
+    """Reservations nobody checked in for become no-shows."""
+    codes = housekeeping.mark_no_shows(db.session, _now(), current_app.config["CHECKIN_LATE_MINUTES"])
+    db.session.commit()
+    return len(codes)
+
+
+def purge_personal_data() -> int:
+    """Remove names and contacts after the retention period."""
+    count = housekeeping.purge_personal_data(
+        db.session, _now(), current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
+    db.session.commit()
+    return count
+
+
+def cancel_waiting_at_closing() -> int:
+    """Cancel the tickets still waiting when the place closes."""
+    counts = housekeeping.cancel_waiting_at_closing(db.session, _now())
+    db.session.commit()
+    return sum(counts.values())
+
+
+# name, function, seconds between runs
+JOBS = [
+    ("send_outbox", send_outbox, 30),
+    ("queue_reminders", queue_reminders, 15 * 60),
+    ("mark_no_shows", mark_no_shows, 60),
+    ("cancel_waiting_at_closing", cancel_waiting_at_closing, 5 * 60),
+    ("purge_personal_data", purge_personal_data, 60 * 60),
+]
+
+
+def run_job(app: Flask, name: str):
+    """Run one job in its own app context; an error is logged, never raised into the
+    scheduler, and the job simply tries again at its next run."""
+    function = dict((n, f) for n, f, _ in JOBS)[name]
+    with app.app_context():
+        try:
+            return function()
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("job %s failed", name)
+            return None
+        finally:
+            db.session.remove()
+
+
+# ---------------------------------------------------------------- the scheduler
+
+def build_scheduler(app: Flask, scheduler_class=BackgroundScheduler):
+    """A scheduler with every job, first run at once, never two runs of one job at a time."""
+    scheduler = scheduler_class(timezone=TOKYO, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    intervals = app.config.get("SCHEDULER_INTERVALS", {})
+    for name, _function, seconds in JOBS:
+        scheduler.add_job(run_job, "interval", args=(app, name), id=name, name=name,
+                          seconds=intervals.get(name, seconds), next_run_time=datetime.now(TOKYO))
+    return scheduler
+
+
+def _serving_process() -> bool:
+    """False while a ``flask`` command other than ``run`` loads the app (db upgrade,
+    seed-demo, the scheduler command itself…), and in the reloader's watcher process."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True  # gunicorn, wsgi import, a script
+    if ctx.info_name != "run":
+        return False
+    if ctx.params.get("reload") and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return False
+    return True
+
+
+def start_scheduler(app: Flask):
+    """Start the background jobs in this process (SCHEDULER_ENABLED)."""
+    if "scheduler" in app.extensions or not _serving_process():
+        return None
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    app.extensions["scheduler"] = scheduler
+    log.info("scheduler started in process %s", os.getpid())
+    return scheduler
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job once and exit (for cron).")
+@with_appcontext
+def scheduler_command(once: bool):
+    """Run the scheduled jobs alone, in this process (web workers: SCHEDULER_ENABLED=false)."""
+    app = current_app._get_current_object()
+    if once:
+        for name, _function, _seconds in JOBS:
+            click.echo(f"{name}: {run_job(app, name)}")
+        return
+    scheduler = build_scheduler(app)
+    # A service manager stops us with SIGTERM: shut the scheduler down cleanly then.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    scheduler.start()
+    click.echo(f"scheduler running ({', '.join(n for n, _, _ in JOBS)}); Ctrl+C stops it")
+    try:
+        while True:
+            wall_clock.sleep(3600)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        scheduler.shutdown()

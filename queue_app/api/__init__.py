@@ -5,7 +5,7 @@ from flask import request
 
 from ..services.errors import DomainError, MyNumberRejected
 from ..services.privacy import contains_my_number
-from . import auth, catalogue, queue, reservations
+from . import auth, catalogue, queue, reservations, tickets
 from ..problems import ProblemApi, handle_domain_error, handle_unexpected
 
 # Bodies that are not a resident's words: passwords and signed payloads are not screened.
@@ -24,10 +24,14 @@ def _refuse_my_number():
     return None
 
 
+BLUEPRINTS = (catalogue.blp, reservations.blp, queue.blp, tickets.blp, auth.blp)
+for _blueprint in BLUEPRINTS:  # once, at import: blueprints outlive each app
+    _blueprint.before_request(_refuse_my_number)
+
+
 def init_api(app, api: ProblemApi, csrf) -> None:
     """Register the API blueprints; they take bearer tokens, not cookies, so no CSRF."""
-    for blueprint in (catalogue.blp, reservations.blp, queue.blp, auth.blp):
-        blueprint.before_request(_refuse_my_number)
+    for blueprint in BLUEPRINTS:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.register_error_handler(DomainError, handle_domain_error)

@@ -1,4 +1,207 @@
-"""(to be built)"""
-from flask_smorest import Blueprint
+"""Who is calling: staff bearer tokens, the staff console's session, kiosk devices.
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1")
+- ``POST /auth/token`` trades a username and password for a staff bearer token.
+  Failures in a row lock the account for a growing while (services/accounts.py, 429
+  ``too_many_attempts`` with ``Retry-After``), and Flask-Limiter caps the attempts per
+  address (``LOGIN_RATE_LIMIT``, 429 ``rate_limited``).
+- Staff endpoints take EITHER ``Authorization: Bearer <staff token>`` OR the console's
+  Flask-Login session; a session request that changes something must carry the CSRF
+  token in ``X-CSRFToken`` (``GET /auth/session`` hands it out), because a cookie is
+  sent by the browser on its own and a bearer token is not.
+- Kiosk endpoints take a kiosk device's bearer token (a display's token is refused).
+
+Everything else answers 401 ``unauthorized`` (no or a bad credential) or 403
+``forbidden`` (a credential that may not do this).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+
+from flask import current_app, g, request
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy import delete
+from wtforms import ValidationError
+
+from ..extensions import db, limiter
+from ..models import ApiToken, Device, User
+from ..problems import handle_domain_error
+from ..services import accounts, credentials
+from ..services.errors import Forbidden, TooManyAttempts, Unauthorized
+from .schemas_queue import LoginIn, SessionOut, TokenOut
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Staff sign-in")
+
+STAFF_ROLES = ("staff", "admin")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller: a staff user or a lobby device."""
+
+    user: User | None = None
+    device: Device | None = None
+    via: str = "token"  # "token" | "session"
+
+    @property
+    def name(self) -> str:
+        """How the audit log names the caller."""
+        return f"user:{self.user.id}" if self.user is not None else f"device:{self.device.id}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user is not None and self.user.role in STAFF_ROLES
+
+    @property
+    def is_kiosk(self) -> bool:
+        return self.device is not None and self.device.kind == "kiosk"
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _now():
+    return current_app.config["CLOCK"]()
+
+
+def current_actor() -> Actor | None:
+    """The caller of this request, or None. A bearer token that is present but not
+    valid is an error (it is never silently replaced by the session)."""
+    if "actor" in g:
+        return g.actor
+    actor = None
+    token = _bearer()
+    if token is not None:
+        user = accounts.user_for_token(db.session, token, _now())
+        if user is not None:
+            actor = Actor(user=user)
+        else:
+            device = accounts.device_for_token(db.session, token)
+            if device is None:
+                raise Unauthorized("The bearer token is not valid (or has expired).")
+            actor = Actor(device=device)
+    elif current_user.is_authenticated and current_user.is_active:
+        if request.method not in _SAFE_METHODS:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except ValidationError as error:
+                raise Forbidden("A signed-in console request must carry its CSRF token "
+                                "in the X-CSRFToken header.", reason=str(error)) from None
+        actor = Actor(user=current_user._get_current_object(), via="session")
+    g.actor = actor
+    return actor
+
+
+def require_staff() -> Actor:
+    actor = current_actor()
+    if actor is None:
+        raise Unauthorized("Sign in as staff: a bearer token or the console's session.")
+    if not actor.is_staff:
+        raise Forbidden("Only staff may do this.")
+    return actor
+
+
+def require_kiosk(allow_staff: bool = False) -> Actor:
+    actor = current_actor()
+    if actor is None:
+        raise Unauthorized("A kiosk device token is needed.")
+    if actor.is_kiosk or (allow_staff and actor.is_staff):
+        return actor
+    raise Forbidden("Only a kiosk" + (" or staff" if allow_staff else "") + " may do this.")
+
+
+def staff_required(view):
+    """Let the view run for staff (and admins) only."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        require_staff()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def kiosk_required(view):
+    """Let the view run for a kiosk device only."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        require_kiosk()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def kiosk_or_staff_required(view):
+    """Let the view run for a kiosk device or a staff user."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        require_kiosk(allow_staff=True)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def ensure_own_location(actor: Actor, location) -> None:
+    """A device acts for its own place only; staff for any."""
+    if actor.device is not None and actor.device.location_id != location.id:
+        raise Forbidden("This device belongs to another place.")
+
+
+# ---------------------------------------------------------------- routes
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@blp.post("/auth/token")
+@limiter.limit(_login_limit, methods=["POST"])
+@blp.arguments(LoginIn)
+@blp.response(201, TokenOut)
+def create_token(body):
+    """Sign in as staff: a bearer token for ``Authorization: Bearer …``."""
+    now = _now()
+    try:
+        user = accounts.authenticate(db.session, body["username"], body["password"], now)
+    except Unauthorized:
+        db.session.commit()  # the failure counts towards the lockout
+        raise
+    except TooManyAttempts as error:
+        db.session.rollback()
+        response = handle_domain_error(error)
+        response.headers["Retry-After"] = str(error.extra.get("retry_after", 1))
+        return response
+    hours = current_app.config["STAFF_TOKEN_HOURS"]
+    token = accounts.issue_token(db.session, user, now, hours)
+    db.session.commit()
+    expires_at = now + timedelta(hours=hours)  # as issue_token stored it
+    return {"token": token, "expires_at": expires_at,
+            "user": {"id": user.id, "username": user.username, "role": user.role}}
+
+
+@blp.delete("/auth/token")
+@blp.response(204)
+def revoke_token():
+    """Sign out: the bearer token of this request stops working at once."""
+    token = _bearer()
+    if token is None or accounts.user_for_token(db.session, token, _now()) is None:
+        raise Unauthorized("Give the staff bearer token to revoke.")
+    db.session.execute(delete(ApiToken).where(ApiToken.token_hash == credentials.hash_token(token)))
+    db.session.commit()
+    return ""
+
+
+@blp.get("/auth/session")
+@blp.response(200, SessionOut)
+def get_session():
+    """Who is signed in, and the CSRF token a console session sends in ``X-CSRFToken``."""
+    actor = require_staff()
+    body = {"user": {"id": actor.user.id, "username": actor.user.username,
+                     "role": actor.user.role}, "via": actor.via}
+    if actor.via == "session":
+        body["csrf_token"] = generate_csrf()
+    return body

@@ -8,6 +8,7 @@ from flask import current_app, send_file
 from flask_smorest import Blueprint
 
 from ..extensions import db, limiter
+from ..limits import contact_key
 from ..services import booking
 from ..services.credentials import sign_check_in
 from .schemas import ReservationIn, ReservationOut, TokenQuery
@@ -22,6 +23,7 @@ def _booking_limit() -> str:
 
 @blp.post("/reservations")
 @limiter.limit(_booking_limit, methods=["POST"])
+@limiter.limit(_booking_limit, key_func=contact_key, methods=["POST"])  # and per contact
 @blp.arguments(ReservationIn)
 @blp.response(201, ReservationOut)
 def create_reservation(body):

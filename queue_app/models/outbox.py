@@ -20,6 +20,9 @@ class OutboxMessage(db.Model):
     reservation_id: Mapped[int | None] = mapped_column(
         ForeignKey("reservations.id", ondelete="SET NULL"), nullable=True)
     recipient: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # The reservation's clear token, only while a message that links to the manage page
+    # waits to be sent (only its hash is on the reservation); cleared once sent or given up.
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="ja")
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..config import TOKYO
 from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
-from . import calendar, credentials
+from . import calendar, credentials, outbox
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import contains_my_number
 from .sql import insert_ignore
@@ -153,20 +153,20 @@ def _check_reservable(session, location, service, start, now, policy) -> calenda
     return plan
 
 
-def _take_seat(session, location: Location, service: Service, start: datetime) -> Slot:
+def _take_seat(session, location: Location, service: Service, start: datetime) -> int:
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise."""
     insert_ignore(session, Slot, {
         "location_id": location.id, "starts_at": start,
         "capacity": calendar.reservation_capacity(location, service), "booked": 0,
     }, ["location_id", "starts_at"])
-    slot_id = session.scalar(select(Slot.id).where(
-        Slot.location_id == location.id, Slot.starts_at == start))
-    taken = session.execute(
-        update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity)
-        .values(booked=Slot.booked + 1).execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    slot_id = session.scalar(
+        update(Slot).where(Slot.location_id == location.id, Slot.starts_at == start,
+                           Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1).returning(Slot.id)
+        .execution_options(synchronize_session=False))
+    if slot_id is None:
         raise SlotFull("That slot is fully booked; please choose another.")
-    return session.get(Slot, slot_id)
+    return slot_id
 
 
 def _free_seat(session, slot_id: int) -> None:
@@ -197,23 +197,23 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     if _holds_active(session, service, contact):
         raise Duplicate("You already hold a reservation for this procedure. "
                         "Cancel or move it instead of booking again.")
-    slot = _take_seat(session, location, service, start)
+    slot_id = _take_seat(session, location, service, start)
     token = credentials.new_token()
     code = credentials.new_code()
     while session.scalar(select(Reservation.id).where(Reservation.code == code)) is not None:
         code = credentials.new_code()
     reservation = Reservation(
         code=code, token_hash=credentials.hash_token(token), status="booked",
-        location=location, service=service, slot_id=slot.id,
+        location=location, service=service, slot_id=slot_id,
         starts_at=start, ends_at=start + timedelta(minutes=service.duration_minutes),
         name=contact.name, email=contact.email, phone=contact.phone,
         language=contact.language, proxy=contact.proxy, created_at=now)
     session.add(reservation)
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError as exc:  # a concurrent booking by the same contact won
         raise Duplicate("You already hold a reservation for this procedure.") from exc
+    outbox.enqueue_confirmation(session, reservation, token, now)
     return reservation, token
 
 
@@ -237,6 +237,7 @@ def cancel_reservation(session, reservation: Reservation, now: datetime) -> Rese
     reservation.cancelled_at = now
     _free_seat(session, reservation.slot_id)
     session.flush()
+    outbox.enqueue_cancellation(session, reservation, now)
     return reservation
 
 
@@ -251,11 +252,12 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
     _check_reservable(session, location, service, new_start, now, policy)
     if new_start == reservation.starts_at:
         return reservation
-    new_slot = _take_seat(session, location, service, new_start)
+    new_slot_id = _take_seat(session, location, service, new_start)
     _free_seat(session, reservation.slot_id)
-    reservation.slot_id = new_slot.id
+    reservation.slot_id = new_slot_id
     reservation.starts_at = new_start
     reservation.ends_at = new_start + timedelta(minutes=service.duration_minutes)
     reservation.reminder_sent_at = None
     session.flush()
+    outbox.enqueue_moved(session, reservation, now)
     return reservation

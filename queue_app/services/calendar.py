@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import jpholiday
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import object_session, selectinload
 
 from ..config import TOKYO
-from ..models import CalendarWindow, Closure, Location, OpeningHours, Service
+from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
+from ..models.places import counter_services
 
 SLOT_MINUTES = 15
 
@@ -126,8 +128,8 @@ def get_day(session, location: Location, day: date) -> Day:
                 "regular", at(day, hours.opens), at(day, hours.closes),
                 at(day, hours.slots_from), at(day, hours.slots_until),
                 walk_in=True, services=None))
-    specials = session.scalars(select(CalendarWindow).where(
-        CalendarWindow.location_id == location.id)).all()
+    specials = session.scalars(select(CalendarWindow).options(selectinload(CalendarWindow.services))
+                               .where(CalendarWindow.location_id == location.id)).all()
     for special in specials:
         if not _window_applies(special, day):
             continue
@@ -155,5 +157,8 @@ def offered_services(location: Location) -> set[int]:
 
 def reservation_capacity(location: Location, service: Service) -> int:
     """How many residents one slot can take: counters that take reservations
-    and serve this procedure (one resident per counter per slot)."""
-    return sum(1 for c in location.counters if c.takes_reservations and c.serves(service))
+    and serve this procedure (one resident per counter per slot). One query."""
+    return object_session(location).scalar(
+        select(func.count()).select_from(Counter).join(counter_services)
+        .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
+               counter_services.c.service_id == service.id))

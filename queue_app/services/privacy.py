@@ -10,10 +10,13 @@ _DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑–—ー－]*\d)*")
 
 def contains_my_number(value) -> bool:
     """True when ``value`` (a string, or any nesting of lists and dicts) holds a run of
-    exactly twelve digits: the length of a My Number. Full-width digits count too."""
+    exactly twelve digits: the length of a My Number. Full-width digits count too.
+    A run after "+" is an international phone number (+81 90-1234-5678), not one."""
     if isinstance(value, str):
         text = unicodedata.normalize("NFKC", value)
-        return any(sum(c.isdigit() for c in m.group()) == 12 for m in _DIGIT_RUN.finditer(text))
+        return any(sum(c.isdigit() for c in m.group()) == 12
+                   for m in _DIGIT_RUN.finditer(text)
+                   if not text[:m.start()].rstrip().endswith("+"))
     if isinstance(value, dict):
         return any(contains_my_number(v) for v in value.values())
     if isinstance(value, (list, tuple)):

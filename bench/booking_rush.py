@@ -1,0 +1,190 @@
+"""Booking rush: many concurrent residents booking the same day, against gunicorn.
+
+Usage:  .venv/bin/python bench/booking_rush.py [--clients 32] [--requests 60]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+For each database it builds a fresh one (migrations + demo city, with extra
+reservation counters so one day holds thousands of seats), starts the production
+server (gunicorn, one process, threads, as the README documents), fires the load
+and prints requests/s, p50 and p99 latency, and overbookings (slots holding more
+reservations than their capacity: must be 0). In the same run it serves a bare
+Flask JSON endpoint the same way and prints the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import _load  # noqa: E402
+
+EXTRA_COUNTERS = 40  # seats per slot: 2 demo counters + these
+SERVER = ["-m", "gunicorn", "--worker-class", "gthread", "--workers", "1", "--threads", "32",
+          "--log-level", "warning"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(database_url: str) -> dict:
+    return {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_ENABLED": "false",
+            "RATELIMIT_ENABLED": "false", "SECRET_KEY": "bench-" + uuid.uuid4().hex}
+
+
+def prepare_database(database_url: str) -> None:
+    env = _env(database_url)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(flask + ["seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        location_id = conn.execute(text("SELECT id FROM locations WHERE slug='honcho'")).scalar()
+        service_id = conn.execute(text("SELECT id FROM services WHERE slug='card-pickup'")).scalar()
+        for i in range(EXTRA_COUNTERS):
+            counter_id = conn.execute(text(
+                "INSERT INTO counters (location_id, name, position, takes_reservations, is_open) "
+                "VALUES (:l, :n, :p, true, true) RETURNING id"),
+                {"l": location_id, "n": f"bench-{i}", "p": 10 + i}).scalar()
+            conn.execute(text("INSERT INTO counter_services (counter_id, service_id) VALUES (:c, :s)"),
+                         {"c": counter_id, "s": service_id})
+    engine.dispose()
+
+
+def start_server(app: str, env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, *SERVER, "--bind", f"127.0.0.1:{port}", app],
+                               cwd=ROOT, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(15)
+
+
+def next_open_day(base_url: str) -> tuple[date, list[str]]:
+    """The first working day, from tomorrow, with bookable slots."""
+    day = date.today() + timedelta(days=1)
+    for _ in range(20):
+        body = requests.get(f"{base_url}/api/v1/availability", params={
+            "location": "honcho", "service": "card-pickup", "date": day.isoformat()}, timeout=10).json()
+        starts = [s["start"] for s in body["slots"] if s["remaining"] > 0]
+        if starts:
+            return day, starts
+        day += timedelta(days=1)
+    raise RuntimeError("no open day found")
+
+
+class Booking:
+    """Picklable body factory: a distinct resident for a random slot of the day."""
+
+    def __init__(self, starts: list[str]):
+        self.starts = starts
+
+    def __call__(self, i: int) -> dict:
+        return {"location": "honcho", "service": "card-pickup", "start": random.choice(self.starts),
+                "name": f"ベンチ {i}", "email": f"bench-{i}-{uuid.uuid4().hex[:6]}@example.jp"}
+
+
+def bare_body(i: int) -> dict:
+    return {"name": f"ベンチ {i}"}
+
+
+def overbookings(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        over_slots = conn.execute(text("SELECT count(*) FROM slots WHERE booked > capacity")).scalar()
+        mismatched = conn.execute(text(
+            "SELECT count(*) FROM slots s WHERE s.booked <> (SELECT count(*) FROM reservations r "
+            "WHERE r.slot_id = s.id AND r.status IN ('booked','checked_in'))")).scalar()
+        over_real = conn.execute(text(
+            "SELECT count(*) FROM slots s WHERE (SELECT count(*) FROM reservations r "
+            "WHERE r.slot_id = s.id AND r.status IN ('booked','checked_in')) > s.capacity")).scalar()
+    engine.dispose()
+    return over_slots + mismatched + over_real
+
+
+def report(label: str, result: dict) -> None:
+    print(f"{label:<28} {result['rps']:8.0f} req/s   p50 {result['p50']:6.1f} ms   "
+          f"p99 {result['p99']:6.1f} ms   n={result['requests']}  statuses={result['statuses']}")
+
+
+def bench_database(label: str, database_url: str, args, bare_rps: float) -> None:
+    prepare_database(database_url)
+    port = free_port()
+    server = start_server("wsgi:app", _env(database_url), port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        day, starts = next_open_day(url)
+        _load.run(f"{url}/api/v1/reservations", 4, 5, Booking(starts))  # warm-up
+        result = _load.run(f"{url}/api/v1/reservations", args.clients, args.requests, Booking(starts))
+    finally:
+        stop(server)
+    report(f"booking ({label}, {day})", result)
+    print(f"{'':28} ratio to bare endpoint: {result['rps'] / bare_rps:.2f}   "
+          f"overbookings: {overbookings(database_url)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=60, help="requests per client")
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"),
+                        help="a PostgreSQL URL whose server may hold a scratch database")
+    args = parser.parse_args()
+    print(f"{args.clients} clients x {args.requests} requests, server: gunicorn {' '.join(SERVER[2:])}")
+
+    port = free_port()
+    bare = start_server("bare_app:app", {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)
+    try:
+        _load.run(f"http://127.0.0.1:{port}/bare", 4, 5, bare_body)
+        bare_result = _load.run(f"http://127.0.0.1:{port}/bare", args.clients, args.requests, bare_body)
+    finally:
+        stop(bare)
+    report("bare Flask JSON endpoint", bare_result)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args, bare_result["rps"])
+    if args.postgres:
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            bench_database("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{name}", args, bare_result["rps"])
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        print("PostgreSQL: skipped (pass --postgres or set TEST_DATABASE_URL)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""E-mail to residents: the confirmation (QR code and .ics attached), the day-before
+reminder, the notices of a move and of a cancellation, each in the resident's language,
+and the SMTP connection that sends them.
+
+Messages are rendered when the outbox job sends them, from the reservation as it is then
+(a reminder for a reservation cancelled meanwhile is skipped). Links use
+``PUBLIC_BASE_URL``. Only the confirmation carries the manage link: its token travels in
+the outbox row until the message is sent (see services/outbox.py).
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime as rfc2822_date
+from urllib.parse import quote, urlsplit
+
+from flask import has_request_context, render_template, request
+from flask_babel import force_locale, gettext as _
+
+from . import i18n
+from .models import OutboxMessage, Reservation
+from .services import outbox
+from .services.credentials import sign_check_in
+
+log = logging.getLogger(__name__)
+FALLBACK_BASE_URL = "http://localhost:5000"
+
+
+# ---------------------------------------------------------------- links
+
+def base_url(config) -> str:
+    """Where residents reach the site: PUBLIC_BASE_URL, else this request's host."""
+    if config.get("PUBLIC_BASE_URL"):
+        return config["PUBLIC_BASE_URL"].rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return FALLBACK_BASE_URL
+
+
+def manage_url(config, code: str, token: str, language: str) -> str:
+    return f"{base_url(config)}/reservations/{code}?token={quote(token)}&lang={language}"
+
+
+def check_in_payload(config, reservation: Reservation) -> str:
+    return sign_check_in(reservation.code, config["SECRET_KEY"])
+
+
+def qr_png(text: str) -> bytes:
+    """The PNG QR code of ``text`` (the same image as the API's qr.png)."""
+    from .api.reservations import qr_png as render
+
+    return render(text)
+
+
+# ---------------------------------------------------------------- .ics
+
+def _ics_escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _ics_fold(line: str) -> str:
+    """RFC 5545 §3.1: lines of at most 75 octets, never splitting a UTF-8 character."""
+    out, current, size = [], "", 0
+    for char in line:
+        width = len(char.encode())
+        if size + width > 75:
+            out.append(current)
+            current, size = " ", 1
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def ics_calendar(reservation: Reservation, now: datetime, url: str | None = None,
+                 host: str = "localhost") -> bytes:
+    """An iCalendar file with the visit, in the current locale's words."""
+    place = i18n.localised(reservation.location)
+    service = i18n.localised(reservation.service)
+    description = _("Reservation code: %(code)s", code=reservation.code)
+    bring = i18n.localised(reservation.service, "bring")
+    if bring:
+        description += "\n" + _("What to bring: %(bring)s", bring=bring)
+    if url:
+        description += "\n" + _("Manage your reservation: %(url)s", url=url)
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//City Hall//Counter reservations//EN",
+        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
+        f"UID:reservation-{reservation.code}@{host}",
+        f"DTSTAMP:{_utc(now)}",
+        # A move must replace the event in the resident's calendar, not add one.
+        f"SEQUENCE:{int(now.timestamp()) - int(reservation.created_at.timestamp())}",
+        f"DTSTART:{_utc(reservation.starts_at)}",
+        f"DTEND:{_utc(reservation.ends_at)}",
+        f"SUMMARY:{_ics_escape(service + ' / ' + place)}",
+        f"LOCATION:{_ics_escape(place)}",
+        f"DESCRIPTION:{_ics_escape(description)}",
+    ]
+    if url:
+        lines.append(f"URL:{url}")
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return ("\r\n".join(_ics_fold(line) for line in lines) + "\r\n").encode()
+
+
+# ---------------------------------------------------------------- messages
+
+def _skip_reason(message: OutboxMessage, reservation: Reservation | None, now: datetime) -> str | None:
+    if reservation is None or not message.recipient or reservation.purged_at is not None:
+        return "no recipient any more"
+    if message.template == outbox.CONFIRMATION and reservation.status == "cancelled":
+        return "cancelled before its confirmation was sent"
+    if message.template == outbox.MOVED and reservation.status != "booked":
+        return "no longer booked"
+    if message.template == outbox.REMINDER and (
+            reservation.status != "booked" or not now < reservation.starts_at <= now + timedelta(days=2)):
+        return "no longer due"
+    return None
+
+
+def build_message(session, message: OutboxMessage, config, now: datetime) -> EmailMessage | str:
+    """The e-mail for an outbox row, or the reason there is nothing to send."""
+    reservation = session.get(Reservation, message.reservation_id) if message.reservation_id else None
+    reason = _skip_reason(message, reservation, now)
+    if reason:
+        return reason
+    with force_locale(message.language if message.language in i18n.LANGUAGES else "ja"):
+        url = (manage_url(config, reservation.code, message.secret, message.language)
+               if message.secret else None)
+        context = {"r": reservation, "manage_url": url, "site_url": base_url(config),
+                   "place": i18n.localised(reservation.location),
+                   "service": i18n.localised(reservation.service),
+                   "bring": i18n.localised(reservation.service, "bring"),
+                   "when": i18n.when(reservation.starts_at),
+                   "until": i18n.clock_time(reservation.ends_at),
+                   "early": config["CHECKIN_EARLY_MINUTES"], "late": config["CHECKIN_LATE_MINUTES"]}
+        subjects = {
+            outbox.CONFIRMATION: _("Your reservation is confirmed (%(code)s)", code=reservation.code),
+            outbox.REMINDER: _("Reminder: your visit tomorrow (%(code)s)", code=reservation.code),
+            outbox.MOVED: _("Your reservation has been moved (%(code)s)", code=reservation.code),
+            outbox.CANCELLATION: _("Your reservation has been cancelled (%(code)s)", code=reservation.code),
+        }
+        email = EmailMessage()
+        email["Subject"] = subjects[message.template]
+        email["From"] = formataddr((_("City Hall Citizens' Division"), config["MAIL_DEFAULT_SENDER"]))
+        email["To"] = message.recipient
+        email["Date"] = rfc2822_date(now)
+        # Stable per outbox row: a resend after a crash is recognisably the same message.
+        domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
+        email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}@{domain}>"
+        email["Content-Language"] = message.language
+        email.set_content(render_template(f"mail/{message.template}.txt", **context))
+        if message.template != outbox.CANCELLATION:
+            email.add_attachment(qr_png(check_in_payload(config, reservation)), maintype="image",
+                                 subtype="png", filename=f"reservation-{reservation.code}.png")
+        if message.template in (outbox.CONFIRMATION, outbox.MOVED):
+            host = urlsplit(base_url(config)).hostname or "localhost"
+            email.add_attachment(ics_calendar(reservation, now, url, host), maintype="text",
+                                 subtype="calendar", filename=f"reservation-{reservation.code}.ics",
+                                 params={"method": "PUBLISH"})
+    return email
+
+
+# ---------------------------------------------------------------- SMTP
+
+class Mailer:
+    """One SMTP connection, opened on the first message and reused for the batch."""
+
+    def __init__(self, config):
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> "Mailer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                            timeout=config.get("MAIL_TIMEOUT", 10))
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        return smtp
+
+    def send(self, email: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(email)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()  # the next message reconnects
+            raise
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None
+
+
+def describe_error(error: Exception) -> str:
+    """What went wrong, without the addresses an SMTP reply may quote."""
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__}" + (f" {code}" if code else "")

@@ -1,0 +1,101 @@
+"""Check-in at the kiosk: a reservation's signed QR payload becomes a queue ticket.
+
+A payload scanned twice is the same check-in (DOMAIN.md): the reservation row is
+locked (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) before
+looking for its ticket, so ten kiosks scanning one code at once make one ticket and
+nine answers with that same ticket; ``tickets.reservation_id`` is unique as the
+backstop.
+
+The window: from ``CHECKIN_EARLY_MINUTES`` before the slot start until
+``CHECKIN_LATE_MINUTES`` after it, both ends included.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..models import BAND_RESERVATION, Device, Reservation, Ticket
+from . import audit, credentials
+from .errors import AlreadyCancelled, TooEarly, TooLate, Unknown, WrongDay, WrongLocation
+from .queue import announce_queue, business_date, issue_ticket
+
+
+@dataclass(frozen=True)
+class CheckInPolicy:
+    early_minutes: int = 30
+    late_minutes: int = 15
+
+    @classmethod
+    def from_config(cls, config) -> "CheckInPolicy":
+        return cls(config["CHECKIN_EARLY_MINUTES"], config["CHECKIN_LATE_MINUTES"])
+
+
+def _reservation_for(session, payload: str, secret_key: str) -> Reservation:
+    code = credentials.read_check_in(payload, secret_key) if isinstance(payload, str) else None
+    if code is None:
+        raise Unknown("This code is not a reservation of ours.")
+    query = select(Reservation).where(Reservation.code == code)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Reservation)
+    reservation = session.scalar(query)
+    if reservation is None:
+        raise Unknown("This code is not a reservation of ours.")
+    return reservation
+
+
+def _ticket_of(session, reservation: Reservation) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.reservation_id == reservation.id))
+
+
+def check_in(session, *, payload: str, device: Device, now: datetime, secret_key: str,
+             policy: CheckInPolicy) -> tuple[Ticket, bool]:
+    """Check in the reservation behind ``payload`` at the kiosk ``device``.
+
+    Returns the ticket and whether it was created now (False: scanned before).
+    """
+    reservation = _reservation_for(session, payload, secret_key)
+    if reservation.location_id != device.location_id:
+        raise WrongLocation("This reservation is for another place.",
+                            location=reservation.location.slug)
+    existing = _ticket_of(session, reservation)
+    if existing is not None:
+        return existing, False
+    if reservation.status == "cancelled":
+        raise AlreadyCancelled("This reservation was cancelled.")
+    start = reservation.starts_at
+    if start.date() != business_date(now):
+        raise WrongDay("This reservation is for another day.", date=start.date().isoformat())
+    if reservation.status != "booked":
+        # no_show (or done) without a ticket: the check-in time has long passed.
+        raise TooLate("Check-in for this reservation has closed.")
+    opens = start - timedelta(minutes=policy.early_minutes)
+    closes = start + timedelta(minutes=policy.late_minutes)
+    if now < opens:
+        raise TooEarly("Check-in opens {} minutes before your time.".format(policy.early_minutes),
+                       opens_at=opens.isoformat())
+    if now > closes:
+        raise TooLate("Check-in closed {} minutes after your time; please take a walk-in "
+                      "ticket.".format(policy.late_minutes), closed_at=closes.isoformat())
+
+    try:
+        with session.begin_nested():
+            ticket = issue_ticket(session, location=reservation.location, service=reservation.service,
+                                  kind="reservation", band=BAND_RESERVATION, order_at=start,
+                                  now=now, reservation_id=reservation.id)
+    except IntegrityError:
+        # Another scan won a race the row lock did not cover: answer with its ticket.
+        ticket = _ticket_of(session, reservation)
+        if ticket is None:
+            raise
+        return ticket, False
+    reservation.status = "checked_in"
+    reservation.checked_in_at = now
+    audit.record(session, actor=f"device:{device.id}", action="ticket.check_in", now=now,
+                 location_id=device.location_id, ticket_id=ticket.id,
+                 reservation_code=reservation.code,
+                 detail={"number": ticket.number, "service": reservation.service.slug})
+    announce_queue(session, reservation.location, ticket.business_date)
+    return ticket, True

@@ -1,0 +1,249 @@
+"""The queue of a place: numbering tickets, walk-ins, the order of service, call-next,
+and the counters.
+
+The order of service (CONTRACT.md) is stored on each ticket, not computed: ``band``
+(priority, reservation, walk-in), then ``order_at`` (when prioritised / the slot start /
+the issue time), then ``issued_at`` (the check-in time for reservations), then the
+ticket ``number`` as a last tie-break for two tickets of the very same instant. The
+index ``ix_tickets_call_order`` (place, day, status, band, order_at, issued_at) gives
+that order without sorting, so call-next stays as fast with 10,000 waiting tickets as
+with ten.
+
+Numbers come from ``ticket_number_counters`` by one ``INSERT … ON CONFLICT DO UPDATE
+… RETURNING`` per ticket, so two kiosks never read the same number; the unique
+constraint on (place, day, number) is the backstop.
+
+Call-next picks its ticket with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL: a
+second counter calling at the same instant skips the row the first one holds and takes
+the next. On SQLite the write transaction starts with ``BEGIN IMMEDIATE``
+(extensions.py), so calls are serialised. Services never commit.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+
+from ..events import announce
+from ..models import (BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Counter, Location, Service,
+                      Ticket, TicketNumberCounter)
+from . import audit, calendar
+from .display import waiting_counts
+from .errors import Closed, CounterClosed, NotFound, ReservationOnly, ServiceNotOffered
+from .sql import upsert_increment
+
+BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_WALK_IN: "walk_in"}
+# The order of service, as the index ix_tickets_call_order holds it (+ the number).
+CALL_ORDER = (Ticket.band, Ticket.order_at, Ticket.issued_at, Ticket.number)
+# A ticket at a counter: called (on the way) or being served.
+AT_COUNTER = ("called", "serving")
+FINISHED = ("done", "no_show", "cancelled")
+
+
+def business_date(now: datetime) -> date:
+    """The day a ticket belongs to: the date in Asia/Tokyo."""
+    return calendar.today(now)
+
+
+def _is_postgresql(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# ---------------------------------------------------------------- lookups
+
+def get_location(session, slug: str) -> Location:
+    """The place with this slug; ``NotFound`` otherwise (it is part of the URL)."""
+    location = session.scalar(select(Location).where(Location.slug == slug)) if slug else None
+    if location is None:
+        raise NotFound(f"No place called {slug!r}.")
+    return location
+
+
+def get_counter(session, counter_id: int) -> Counter:
+    counter = session.get(Counter, counter_id)
+    if counter is None:
+        raise NotFound(f"No counter {counter_id}.")
+    return counter
+
+
+def get_ticket(session, ticket_id: str, lock: bool = False) -> Ticket:
+    """A ticket by its random id; with ``lock`` its row is locked (PostgreSQL) so two
+    staff acting on one ticket at once are applied one after the other."""
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if lock and _is_postgresql(session):
+        query = query.with_for_update(of=Ticket)
+    ticket = session.scalar(query) if ticket_id and len(ticket_id) <= 32 else None
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def offered_service_ids(session, location: Location) -> set[int]:
+    """The procedures some counter of the place serves (open or not)."""
+    return calendar.offered_services(location)
+
+
+# ---------------------------------------------------------------- events
+
+def announce_queue(session, location: Location, day: date) -> dict:
+    """Tell the place's displays that the waiting queue changed."""
+    session.flush()
+    return announce(session, location, "queue", {"waiting": waiting_counts(session, location, day)})
+
+
+def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
+    """Tell the place's displays to call ``ticket`` to ``counter`` (no names, ever)."""
+    session.flush()
+    return announce(session, ticket.location, "called", {
+        "number": ticket.number, "counter": counter.name, "service": ticket.service.slug,
+        "recall": recall,
+        # Not in the contract's minimum: a call also empties a place in the queue, and
+        # this spares displays a second event to keep their counts right.
+        "waiting": waiting_counts(session, ticket.location, ticket.business_date),
+    })
+
+
+# ---------------------------------------------------------------- issuing
+
+def issue_ticket(session, *, location: Location, service: Service, kind: str, band: int,
+                 order_at: datetime, now: datetime, reservation_id: int | None = None) -> Ticket:
+    """Create a waiting ticket with the next number of its prefix for today."""
+    day = business_date(now)
+    prefix = "R" if kind == "reservation" else "W"
+    serial = upsert_increment(session, TicketNumberCounter, {
+        "location_id": location.id, "business_date": day, "prefix": prefix, "last": 1,
+    }, ["location_id", "business_date", "prefix"], "last")
+    ticket = Ticket(
+        id=secrets.token_urlsafe(16), location=location, service=service,
+        reservation_id=reservation_id, business_date=day, number=f"{prefix}-{serial:03d}",
+        kind=kind, status="waiting", priority="normal", band=band, order_at=order_at,
+        issued_at=now, recall_count=0)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def get_walk_in_offer(session, location: Location, now: datetime) -> dict:
+    """What a kiosk may offer right now: the window, and the walk-in procedures.
+
+    ``reason`` says why nothing is offered: ``closed`` or ``reservation_only``.
+    """
+    plan = calendar.get_day(session, location, business_date(now))
+    window = plan.window_at(now)
+    offered = offered_service_ids(session, location)
+    services = session.scalars(select(Service).order_by(Service.position)).all()
+    reason = None
+    available: list[Service] = []
+    if plan.reservation_only or (window is not None and not window.walk_in):
+        reason = "reservation_only"
+    elif window is None:
+        reason = "closed"
+    else:
+        available = [s for s in services if s.id in offered and window.offers(s)]
+        reason = None if available else "closed"
+    return {"location": location.slug, "open": window is not None,
+            "reservation_only": reason == "reservation_only", "reason": reason,
+            "window": window, "services": available}
+
+
+def issue_walk_in(session, *, location: Location, service: Service, now: datetime,
+                  actor: str) -> Ticket:
+    """A walk-in ticket, if the place serves residents without a reservation now."""
+    if service.id not in offered_service_ids(session, location):
+        raise ServiceNotOffered(f"{location.slug} does not offer {service.slug}.")
+    plan = calendar.get_day(session, location, business_date(now))
+    window = plan.window_at(now)
+    if plan.reservation_only or (window is not None and not window.walk_in):
+        raise ReservationOnly("Today's window serves reservations only; no walk-in tickets.")
+    if window is None:
+        raise Closed("The counters are closed now; no walk-in tickets.")
+    if not window.offers(service):
+        raise Closed(f"{service.slug} is not offered at this hour.")
+    ticket = issue_ticket(session, location=location, service=service, kind="walk_in",
+                          band=BAND_WALK_IN, order_at=now, now=now)
+    audit.record(session, actor=actor, action="ticket.issue", now=now, location_id=location.id,
+                 ticket_id=ticket.id, detail={"number": ticket.number, "service": service.slug})
+    announce_queue(session, location, ticket.business_date)
+    return ticket
+
+
+# ---------------------------------------------------------------- order of service
+
+def _callable_by(counter: Counter):
+    """Tickets this counter may call: sent to it, or of a procedure it serves and not
+    sent to another counter."""
+    service_ids = [s.id for s in counter.services]
+    return or_(Ticket.target_counter_id == counter.id,
+               and_(Ticket.target_counter_id.is_(None), Ticket.service_id.in_(service_ids)))
+
+
+def waiting_query(location_id: int, day: date):
+    """The waiting tickets of a place and day, in the order of service."""
+    return (select(Ticket).where(Ticket.location_id == location_id, Ticket.business_date == day,
+                                 Ticket.status == "waiting").order_by(*CALL_ORDER))
+
+
+def get_waiting(session, location: Location, day: date, limit: int | None = None) -> list[Ticket]:
+    """The waiting tickets in the exact order they will be called."""
+    query = waiting_query(location.id, day)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def get_at_counters(session, location: Location, day: date) -> list[Ticket]:
+    """Tickets called or being served, the longest-called first."""
+    return list(session.scalars(
+        select(Ticket).where(Ticket.location_id == location.id, Ticket.business_date == day,
+                             Ticket.status.in_(AT_COUNTER))
+        .order_by(Ticket.called_at, Ticket.number)))
+
+
+def next_ticket_query(counter: Counter, day: date, postgresql: bool):
+    """The SELECT of call-next: the first waiting ticket this counter may call."""
+    query = waiting_query(counter.location_id, day).where(_callable_by(counter)).limit(1)
+    if postgresql:
+        # A ticket another counter is calling right now is skipped, not waited for.
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    return query
+
+
+def call_next(session, counter: Counter, now: datetime, actor: str) -> Ticket | None:
+    """Call the first waiting ticket this counter may serve; None when there is none."""
+    if not counter.is_open:
+        raise CounterClosed(f"{counter.name} is closed; open it before calling.")
+    ticket = session.scalar(next_ticket_query(counter, business_date(now), _is_postgresql(session)))
+    if ticket is None:
+        return None
+    ticket.status = "called"
+    ticket.counter_id = counter.id
+    ticket.counter = counter
+    ticket.called_at = now
+    ticket.started_at = None
+    ticket.recall_count = 0
+    audit.record(session, actor=actor, action="ticket.call", now=now,
+                 location_id=counter.location_id, ticket_id=ticket.id,
+                 detail={"number": ticket.number, "counter_id": counter.id,
+                         "service": ticket.service.slug, "band": BAND_NAMES[ticket.band]})
+    announce_call(session, ticket, counter, recall=False)
+    return ticket
+
+
+# ---------------------------------------------------------------- counters
+
+def get_counters(session, location: Location) -> list[Counter]:
+    return list(session.scalars(select(Counter).where(Counter.location_id == location.id)
+                                .order_by(Counter.position, Counter.id)))
+
+
+def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, actor: str) -> Counter:
+    """Open or close a counter. A closed counter calls nobody; tickets already at it
+    stay there until staff finish them."""
+    if counter.is_open == is_open:
+        return counter
+    counter.is_open = is_open
+    audit.record(session, actor=actor, action="counter.open" if is_open else "counter.close",
+                 now=now, location_id=counter.location_id, detail={"counter_id": counter.id})
+    announce_queue(session, counter.location, business_date(now))
+    return counter

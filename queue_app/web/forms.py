@@ -1,0 +1,91 @@
+"""The resident's forms (Flask-WTF, so each carries its CSRF token) and the translation
+of the booking service's errors into messages next to the fields they concern."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.fields import EmailField, TelField
+
+from ..services.errors import Duplicate, Invalid, MyNumberRejected, NotReservable, SlotFull
+from ..services.privacy import contains_my_number
+
+CONTACT_FIELDS = ("name", "email", "phone")
+
+
+class BookingForm(FlaskForm):
+    name = StringField(_l("Name"), render_kw={"autocomplete": "name", "maxlength": 100})
+    email = EmailField(_l("E-mail address"), render_kw={"autocomplete": "email", "maxlength": 254,
+                                                        "inputmode": "email"})
+    phone = TelField(_l("Phone number"), render_kw={"autocomplete": "tel", "maxlength": 30,
+                                                    "inputmode": "tel"})
+    proxy = BooleanField(_l("A proxy will come instead of the card holder"))
+
+
+class TokenForm(FlaskForm):
+    """Cancel, and confirm a move: the reservation's token rides along."""
+
+    token = HiddenField()
+
+
+class FormErrors:
+    """Messages per field plus a summary for the top of the page."""
+
+    def __init__(self):
+        self.fields: dict[str, list[str]] = {}
+        self.general: list[str] = []
+
+    def add(self, field: str | None, message) -> None:
+        if field is None:
+            self.general.append(str(message))
+        else:
+            self.fields.setdefault(field, []).append(str(message))
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+
+def screen_my_number(form: BookingForm, errors: FormErrors) -> bool:
+    """Find fields holding a 12-digit number: blank them (never echo a My Number back)
+    and say why next to each. True when one was found."""
+    found = False
+    for name in CONTACT_FIELDS:
+        field = getattr(form, name)
+        if isinstance(field.data, str) and contains_my_number(field.data):
+            field.data = ""
+            field.raw_data = [""]
+            errors.add(name, _l("Please do not enter your My Number (the 12-digit individual "
+                                "number). It is not needed for a reservation."))
+            found = True
+    return found
+
+
+def explain(error: Exception, form: BookingForm | None, errors: FormErrors, policy=None) -> None:
+    """Put a domain error where the resident will look for it, in the page's language."""
+    if isinstance(error, MyNumberRejected):
+        errors.add(None, _l("Please do not enter your My Number (the 12-digit individual number)."))
+    elif isinstance(error, Invalid):
+        for field in (error.extra.get("errors") or {}):
+            if field == "name":
+                errors.add("name", _l("Please enter your name (up to 100 characters)."))
+            elif field == "email" and form is not None and not (form.email.data or form.phone.data):
+                errors.add("email", _l("Please enter an e-mail address or a phone number."))
+            elif field == "email":
+                errors.add("email", _l("Please enter a valid e-mail address, e.g. taro@example.jp."))
+            elif field == "phone":
+                errors.add("phone", _l("Please enter a Japanese phone number, e.g. 090-1234-5678."))
+            else:
+                errors.add(None, _l("Some of the details are not valid."))
+    elif isinstance(error, Duplicate):
+        message = _l("This contact already holds a reservation for this procedure. Please move or "
+                     "cancel that reservation with the link in its confirmation instead.")
+        errors.add("email" if form is not None and form.email.data else "phone", message)
+    elif isinstance(error, SlotFull):
+        errors.add(None, _l("Sorry, this time has just been fully booked. Please choose another time."))
+    elif isinstance(error, NotReservable):
+        errors.add(None, _l("This time cannot be reserved. Reservations open %(horizon)s days ahead "
+                            "and close %(cutoff)s minutes before the time. Please choose another time.",
+                            horizon=getattr(policy, "horizon_days", 30),
+                            cutoff=getattr(policy, "cutoff_minutes", 30)))
+    else:
+        raise error

@@ -1,0 +1,234 @@
+"""Helpers for the realtime tests: a recording Socket.IO client, staff tokens, tickets,
+and the app as a real server in a subprocess (gunicorn, the production command), which
+a test can stop and start again on the same port.
+
+``build_app()`` is the subprocess's app factory (``gunicorn 'tests.realtime_support:build_app()'``):
+the settings come from the environment, and ``TEST_NOW`` fixes its clock, so the
+subprocess stands at the same moment as the test.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import requests
+import socketio
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "/display"
+
+
+# ---------------------------------------------------------------- the recording client
+
+class Recorder:
+    """A real python-socketio client on /display that records every event it receives."""
+
+    def __init__(self, url: str, location: str = "honcho", token: str | None = None, **options):
+        self.url = url
+        self.events: list[tuple[str, dict]] = []
+        self.lock = threading.Condition()
+        self.client = socketio.Client(reconnection=options.pop("reconnection", False), **options)
+        self.auth = {"location": location, **({"token": token} if token else {})}
+        for name in ("snapshot", "called", "queue"):
+            self.client.on(name, self._recorder(name), namespace=NAMESPACE)
+
+    def _recorder(self, name):
+        def record(data):
+            with self.lock:
+                self.events.append((name, data))
+                self.lock.notify_all()
+        return record
+
+    def connect(self, transports=("websocket",)):
+        self.client.connect(self.url, namespaces=[NAMESPACE], auth=self.auth,
+                            transports=list(transports), wait_timeout=10)
+        return self
+
+    def disconnect(self):
+        self.client.disconnect()
+
+    def resync(self):
+        self.client.emit("resync", namespace=NAMESPACE)
+
+    def wait_for(self, predicate, timeout: float = 5.0, what: str = "an event"):
+        """The first recorded (name, data) that satisfies ``predicate``; fails after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for event in self.events:
+                    if predicate(*event):
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {what} within {timeout} s; got {self.events!r}")
+                self.lock.wait(left)
+
+    def wait_event(self, name: str, timeout: float = 5.0, **match):
+        """The first ``name`` event whose data holds every key/value of ``match``."""
+        return self.wait_for(
+            lambda n, d: n == name and all(d.get(k) == v for k, v in match.items()),
+            timeout, f"{name} {match}")[1]
+
+    def named(self, name: str) -> list[dict]:
+        with self.lock:
+            return [d for n, d in self.events if n == name]
+
+    def clear(self):
+        with self.lock:
+            self.events.clear()
+
+
+# ---------------------------------------------------------------- data set-up
+
+def staff_token(app) -> str:
+    """A fresh staff user and their bearer token."""
+    from queue_app.extensions import db
+    from queue_app.services.accounts import create_user, issue_token
+
+    with app.app_context():
+        now = app.config["CLOCK"]()
+        user = create_user(db.session, f"staff-{secrets.token_hex(4)}", "a-long-password", "staff", now)
+        token = issue_token(db.session, user, now, 12)
+        db.session.commit()
+        return token
+
+
+def display_token(app, location: str = "honcho", kind: str = "display") -> str:
+    from queue_app.extensions import db
+    from queue_app.services.accounts import create_device
+
+    with app.app_context():
+        _device, token = create_device(db.session, f"{kind}-{secrets.token_hex(4)}", kind, location,
+                                       app.config["CLOCK"]())
+        db.session.commit()
+        return token
+
+
+def counter_ids(app, location: str = "honcho") -> dict[str, int]:
+    """``{"窓口1": id, …}`` of a place."""
+    from queue_app.extensions import db
+    from queue_app.models import Counter, Location
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Counter.name, Counter.id).join(Location).where(Location.slug == location)
+            .order_by(Counter.position))
+        return dict(rows.all())
+
+
+def add_tickets(app, count: int, location: str = "honcho", service: str = "info-change",
+                announce: bool = True) -> list[str]:
+    """``count`` waiting walk-in tickets made directly through the models (and one
+    ``queue`` event when ``announce``); returns their numbers, in issue order."""
+    from datetime import timedelta
+
+    from queue_app.events import announce as announce_event
+    from queue_app.extensions import db
+    from queue_app.models import BAND_WALK_IN, Location, Service, Ticket
+    from queue_app.services.display import waiting_counts
+
+    with app.app_context():
+        now = app.config["CLOCK"]()
+        place = db.session.scalar(select(Location).where(Location.slug == location))
+        procedure = db.session.scalar(select(Service).where(Service.slug == service))
+        # Numbers from W-901 on, so they never clash with the API's W-001…
+        start = 901 + db.session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.location_id == place.id, Ticket.number.like("W-9%")))
+        numbers = []
+        for i in range(count):
+            number = f"W-{start + i:03d}"
+            at = now + timedelta(microseconds=i)
+            db.session.add(Ticket(
+                id=secrets.token_urlsafe(16), location=place, service=procedure,
+                business_date=now.date(), number=number, kind="walk_in", status="waiting",
+                priority="normal", band=BAND_WALK_IN, order_at=at, issued_at=at, recall_count=0))
+            numbers.append(number)
+        db.session.flush()
+        if announce:
+            announce_event(db.session, place, "queue",
+                           {"waiting": waiting_counts(db.session, place, now.date())})
+        db.session.commit()
+        return numbers
+
+
+def api(base: str, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(method, base + "/api/v1" + path, headers=headers, timeout=10, **kwargs)
+
+
+def call_next(base: str, token: str, counter_id: int) -> dict:
+    """``POST /counters/{id}/call-next``; the called ticket."""
+    answer = api(base, "POST", f"/counters/{counter_id}/call-next", token)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["ticket"]
+
+
+# ---------------------------------------------------------------- a server in a subprocess
+
+def build_app():
+    """The subprocess's app: environment settings, a clock fixed at ``TEST_NOW``."""
+    from queue_app import create_app
+
+    now = datetime.fromisoformat(os.environ["TEST_NOW"])
+    return create_app({"CLOCK": lambda: now, "SCHEDULER_ENABLED": False,
+                       "RATELIMIT_ENABLED": False})
+
+
+class ServerProcess:
+    """``gunicorn -k gthread -w 1`` serving ``build_app()`` on a fixed port."""
+
+    def __init__(self, port: int, database_url: str, now: datetime, message_queue: str | None = None,
+                 channel: str | None = None, threads: int = 50):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {**os.environ, "DATABASE_URL": database_url, "TEST_NOW": now.isoformat(),
+                    "SCHEDULER_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+        self.env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+        if message_queue:
+            self.env["SOCKETIO_MESSAGE_QUEUE"] = message_queue
+        if channel:
+            self.env["SOCKETIO_CHANNEL"] = channel
+        self.threads = threads
+        self.process: subprocess.Popen | None = None
+        self.log = None
+
+    def start(self, timeout: float = 20.0) -> "ServerProcess":
+        command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
+                   "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
+                   "--graceful-timeout", "2", "tests.realtime_support:build_app()"]
+        self.log = open(os.devnull, "wb") if not os.environ.get("REALTIME_SERVER_LOG") else None
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT if self.log else None,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server on port {self.port} exited with {self.process.returncode}")
+            try:
+                if requests.get(self.url + "/api/v1/locations", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server on port {self.port} did not start within {timeout} s")
+
+    def stop(self) -> None:
+        """Stop it at once (SIGKILL to its process group): connections drop as in a crash."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+        if self.log:
+            self.log.close()
+            self.log = None
