@@ -141,11 +141,21 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
             raise ConfigError(
                 "APP_ENV=production needs " + ", ".join(missing)
                 + " in the environment; refusing to start with a default")
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secrets.token_hex(32) if testing else _instance_secret(instance)
     if not callable(config["CLOCK"]):
         raise ConfigError("CLOCK must be a callable that returns an aware datetime")
     return config
+
+
+def normalise_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (as hosting providers write them) mean
+    psycopg 3 here, the only PostgreSQL driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _key_for(env_name: str) -> str:

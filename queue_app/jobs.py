@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 
 from .config import TOKYO
 from .extensions import db
+from .models import OutboxMessage
 from .services import housekeeping, outbox
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _now() -> datetime:
 def send_outbox(limit: int = 50) -> dict:
     """Send due e-mail from the outbox; each message is claimed (and committed) before
     the SMTP conversation, so no transaction is held open across the network."""
-    from .notify import Mailer, build_message, describe_error
+    from .notify import Mailer, build_message, describe_error, is_message_error
 
     config = current_app.config
     report = {"sent": 0, "failed": 0, "skipped": 0}
@@ -48,10 +49,16 @@ def send_outbox(limit: int = 50) -> dict:
             if not outbox.claim(db.session, message_id, now):
                 db.session.rollback()
                 continue
-            message = db.session.get(outbox.OutboxMessage, message_id)
-            db.session.refresh(message)
-            email = build_message(db.session, message, config, now)
+            message = db.session.get(OutboxMessage, message_id)
             attempts = message.attempts
+            try:
+                email = build_message(db.session, message, config, now)
+            except Exception as error:  # noqa: BLE001 — one broken message must not block the rest
+                log.exception("outbox message %s could not be built", message_id)
+                outbox.mark_failed(db.session, message_id, attempts, describe_error(error), now)
+                db.session.commit()
+                report["failed"] += 1
+                continue
             if isinstance(email, str):
                 outbox.mark_skipped(db.session, message_id, email)
                 db.session.commit()
@@ -66,7 +73,9 @@ def send_outbox(limit: int = 50) -> dict:
                 log.warning("outbox message %s not sent (attempt %s): %s",
                             message_id, attempts, describe_error(error))
                 report["failed"] += 1
-                continue
+                if is_message_error(error):
+                    continue
+                break  # the server is down: leave the rest unclaimed, untried, for the next run
             outbox.mark_sent(db.session, message_id, _now())
             db.session.commit()
             report["sent"] += 1

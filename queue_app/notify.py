@@ -79,9 +79,10 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def ics_calendar(reservation: Reservation, now: datetime, url: str | None = None,
-                 host: str = "localhost") -> bytes:
-    """An iCalendar file with the visit, in the current locale's words."""
+def ics_calendar(reservation: Reservation, now: datetime, config, url: str | None = None) -> bytes:
+    """An iCalendar file with the visit, in the current locale's words. Its UID is the
+    same wherever it comes from (mail or download), so calendars update one event."""
+    host = urlsplit(base_url(config)).hostname or "localhost"
     place = i18n.localised(reservation.location)
     service = i18n.localised(reservation.service)
     description = _("Reservation code: %(code)s", code=reservation.code)
@@ -154,16 +155,16 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
         # Stable per outbox row: a resend after a crash is recognisably the same message.
         domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
         email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}@{domain}>"
-        email["Content-Language"] = message.language
         email.set_content(render_template(f"mail/{message.template}.txt", **context))
         if message.template != outbox.CANCELLATION:
             email.add_attachment(qr_png(check_in_payload(config, reservation)), maintype="image",
                                  subtype="png", filename=f"reservation-{reservation.code}.png")
         if message.template in (outbox.CONFIRMATION, outbox.MOVED):
-            host = urlsplit(base_url(config)).hostname or "localhost"
-            email.add_attachment(ics_calendar(reservation, now, url, host), maintype="text",
+            email.add_attachment(ics_calendar(reservation, now, config, url), maintype="text",
                                  subtype="calendar", filename=f"reservation-{reservation.code}.ics",
                                  params={"method": "PUBLISH"})
+        # After the attachments: making the message multipart moves Content-* headers down.
+        email["Content-Language"] = message.language
     return email
 
 
@@ -197,8 +198,9 @@ class Mailer:
             self._smtp = self._connect()
         try:
             self._smtp.send_message(email)
-        except (smtplib.SMTPServerDisconnected, OSError):
-            self.close()  # the next message reconnects
+        except OSError as error:  # smtplib's errors are OSErrors too
+            if not is_message_error(error):
+                self.close()  # the connection is gone or broken: the next message reconnects
             raise
 
     def close(self) -> None:
@@ -208,6 +210,13 @@ class Mailer:
             except (smtplib.SMTPException, OSError):
                 pass
             self._smtp = None
+
+
+def is_message_error(error: Exception) -> bool:
+    """The server refused this message (a recipient, its size…); otherwise the server
+    itself is unreachable or broken, and the rest of the batch can wait."""
+    return isinstance(error, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                              smtplib.SMTPDataError))
 
 
 def describe_error(error: Exception) -> str:

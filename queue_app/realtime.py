@@ -18,6 +18,7 @@ import logging
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_socketio import ConnectionRefusedError, Namespace, disconnect, emit, join_room, rooms
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -134,6 +135,7 @@ socketio.on_namespace(DisplayNamespace(events.NAMESPACE))
 
 @click.command("announce-resync")
 @click.argument("location")
+@with_appcontext
 def announce_resync_command(location):
     """Tell the displays of LOCATION to fetch a fresh snapshot (e.g. after editing counters)."""
     place = display.get_location(db.session, location)

@@ -61,3 +61,14 @@ def log_in(page: Page, server, username: str, query: str = "?location=honcho") -
 
 def waiting_numbers(page: Page) -> list[str]:
     return page.locator("#waiting-body tr").evaluate_all("rows => rows.map(r => r.dataset.number)")
+
+
+def watch_errors(page: Page) -> list[str]:
+    """Collect uncaught script errors and CSP refusals of ``page`` (an HTTP 4xx answer
+    the page expects, such as a refusal, is not an error)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on("console", lambda message: errors.append(f"console: {message.text}")
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None)
+    return errors

@@ -111,6 +111,10 @@ class Desk:
         self.kiosk_id, self.kiosk = make_device(app, location)
         self.counters = counter_ids(app, location)
 
+    def sign_in_again(self) -> None:
+        """A fresh staff token (the old one expires after STAFF_TOKEN_HOURS)."""
+        self.staff_id, self.staff = make_staff(self.app)
+
     def post(self, path: str, json=None, token: str | None = None):
         return self.client.post(f"/api/v1{path}", json=json,
                                 headers=bearer(token or self.staff))

@@ -28,6 +28,20 @@ NAMESPACE = "/display"
 
 # ---------------------------------------------------------------- the recording client
 
+def quick_websocket_close(monkeypatch) -> None:
+    """websocket-client (the Python client's transport) waits 3 s after its close frame
+    for the server's answer, which the server (that closed first) never repeats: every
+    disconnect and refused connection would take 3 s. Wait 0.2 s instead."""
+    import websocket
+
+    close = websocket.WebSocket.close
+
+    def quick(self, status=websocket.STATUS_NORMAL, reason=b"", timeout=3):
+        return close(self, status, reason, timeout=min(timeout, 0.2))
+
+    monkeypatch.setattr(websocket.WebSocket, "close", quick)
+
+
 class Recorder:
     """A real python-socketio client on /display that records every event it receives."""
 
@@ -201,6 +215,10 @@ class ServerProcess:
         self.log = None
 
     def start(self, timeout: float = 20.0) -> "ServerProcess":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "ServerProcess":
+        """Start the process without waiting for it (start several, then ``wait_ready``)."""
         command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
                    "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
                    "--graceful-timeout", "2", "tests.realtime_support:build_app()"]
@@ -208,6 +226,9 @@ class ServerProcess:
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log,
                                         stderr=subprocess.STDOUT if self.log else None,
                                         start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout: float = 20.0) -> "ServerProcess":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -232,3 +253,76 @@ class ServerProcess:
         if self.log:
             self.log.close()
             self.log = None
+
+
+def reservation_ticket(app, base: str, name: str = "山田 花子", start: datetime | None = None) -> dict:
+    """A reservation for ``name`` checked in at a kiosk of honcho: its Ticket JSON."""
+    import uuid
+    from datetime import timedelta
+
+    from queue_app.extensions import db
+    from queue_app.services import booking
+    from queue_app.services.credentials import sign_check_in
+
+    now = app.config["CLOCK"]()
+    start = start or now.replace(minute=15, second=0, microsecond=0)
+    with app.app_context():
+        place = booking.get_location(db.session, "honcho")
+        procedure = booking.get_service(db.session, "card-pickup")
+        contact = booking.Contact(name, f"r-{uuid.uuid4().hex[:8]}@example.jp", None)
+        reservation, _token = booking.book_slot(
+            db.session, location=place, service=procedure, start=start, contact=contact,
+            now=start - timedelta(days=1), policy=booking.BookingPolicy())
+        db.session.commit()
+        payload = sign_check_in(reservation.code, app.config["SECRET_KEY"])
+    answer = api(base, "POST", "/check-ins", display_token(app, kind="kiosk"), json={"payload": payload})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["ticket"]
+
+
+# Playwright init script: records what the page would say and play, and can make audio
+# start blocked (as in a lobby browser before anyone touched it). The fake voices
+# include a cloud one, which the page must never use.
+BROWSER_STUBS = """
+(() => {
+  const block = %(block)s;
+  window.__audio = {contexts: 0, oscillators: 0, resumed: 0};
+  const Real = window.AudioContext;
+  class Lobby extends Real {
+    constructor(...args) { super(...args); this.__blocked = block; window.__audio.contexts++; }
+    get state() { return this.__blocked ? "suspended" : super.state; }
+    resume() {  // as a browser does: only a user gesture unblocks
+      if (navigator.userActivation.isActive) { this.__blocked = false; window.__audio.resumed++; }
+      return super.resume();
+    }
+    createOscillator() { window.__audio.oscillators++; return super.createOscillator(); }
+  }
+  window.AudioContext = Lobby;
+  window.__spoken = [];
+  class Utterance {
+    constructor(text) { this.text = text; this.lang = ""; this.voice = null; this.volume = 1; this.rate = 1; }
+  }
+  window.SpeechSynthesisUtterance = Utterance;
+  const voices = [
+    {name: "Cloud ja", lang: "ja-JP", localService: false},
+    {name: "Local ja", lang: "ja-JP", localService: true},
+    {name: "Cloud en", lang: "en-US", localService: false},
+    {name: "Local en", lang: "en-US", localService: true},
+  ];
+  const synth = {
+    speak(u) {
+      if (u.text.trim()) window.__spoken.push({text: u.text, lang: u.lang, voice: u.voice && u.voice.name});
+      setTimeout(() => u.onend && u.onend(), 5);
+    },
+    getVoices() { return voices; }, addEventListener() {}, cancel() {},
+  };
+  Object.defineProperty(window, "speechSynthesis", {value: synth, configurable: true});
+  window.__vibrations = [];
+  Object.defineProperty(Navigator.prototype, "vibrate",
+    {value: (pattern) => { window.__vibrations.push(pattern); return true; }, configurable: true});
+})();
+"""
+
+
+def browser_stubs(block_audio: bool = False) -> str:
+    return BROWSER_STUBS % {"block": "true" if block_audio else "false"}

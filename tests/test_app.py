@@ -23,6 +23,12 @@ def test_database_url_from_the_environment(monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/queue"
 
 
+def test_a_plain_postgresql_url_means_psycopg_3(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db.example/queue")
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/queue"
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
 def test_production_refuses_to_start_without_its_settings(monkeypatch, missing):
     monkeypatch.setenv("APP_ENV", "production")

@@ -3,7 +3,6 @@ every refusal of the contract."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,8 @@ from queue_app.extensions import db
 from queue_app.models import BAND_RESERVATION, Reservation, Ticket
 from queue_app.services.credentials import sign_check_in
 
-from queue_helpers import at, audit_actions, bearer, desk, events, make_device, make_staff, reservation_row, reserve, ticket_row  # noqa: F401
+from queue_helpers import (at, audit_actions, bearer, desk, events, make_device,  # noqa: F401
+                           make_staff, reservation_row, reserve, ticket_row)
 
 
 def scan(desk, payload, token=None):
@@ -237,7 +237,6 @@ def test_staff_see_the_days_reservations_with_their_check_in(desk):
     assert desk.get("/locations/honcho/reservations?date=yesterday").status_code == 422
 
 
-def test_staff_user_fixture_roles(desk):
-    # an admin may read what staff read
+def test_an_admin_reads_the_reservations_too(desk):
     _, admin = make_staff(desk.app, role="admin")
     assert desk.get("/locations/honcho/reservations", admin).status_code == 200

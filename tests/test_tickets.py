@@ -3,16 +3,15 @@ offer right now."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from queue_app.extensions import db
-from queue_app.models import Location, Service, Ticket
+from queue_app.models import Location, Ticket
 
-from queue_helpers import at, audit_actions, bearer, desk, events, make_device, reserve  # noqa: F401
+from queue_helpers import at, audit_actions, desk, events, make_device, reserve  # noqa: F401
 
 CONTRACT_KEYS = {"id", "number", "kind", "location", "service", "status", "priority", "counter",
                  "issued_at", "called_at", "position", "estimated_wait_minutes"}

@@ -250,6 +250,9 @@
   }
 
   // ------------------------------------------------------------------ refusal
+  const clockFormat = new Intl.DateTimeFormat("ja-JP", {
+    timeZone: "Asia/Tokyo", hour: "numeric", minute: "2-digit",
+  });
   const dateFormat = new Intl.DateTimeFormat("ja-JP", {
     timeZone: "Asia/Tokyo", month: "long", day: "numeric", weekday: "short",
   });
@@ -258,7 +261,7 @@
   });
 
   function fill(template, problem) {
-    const opens = problem.opens_at ? timeFormat.format(new Date(problem.opens_at)).slice(-5) : "";
+    const opens = problem.opens_at ? clockFormat.format(new Date(problem.opens_at)) : "";
     // "2027-01-14" is a calendar date: read it at noon in Tokyo so no zone shifts the day.
     const day = /^\d{4}-\d{2}-\d{2}$/.test(problem.date || "") ? new Date(`${problem.date}T12:00:00+09:00`) : null;
     const place = places[problem.location];

@@ -119,31 +119,32 @@ def require_kiosk(allow_staff: bool = False) -> Actor:
     raise Forbidden("Only a kiosk" + (" or staff" if allow_staff else "") + " may do this.")
 
 
-def staff_required(view):
-    """Let the view run for staff (and admins) only."""
+def _guarded(view, check):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        require_staff()
+        try:
+            check()
+        except Unauthorized as error:
+            response = handle_domain_error(error)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="city-hall-queue"'
+            return response
         return view(*args, **kwargs)
     return wrapper
+
+
+def staff_required(view):
+    """Let the view run for staff (and admins) only."""
+    return _guarded(view, require_staff)
 
 
 def kiosk_required(view):
     """Let the view run for a kiosk device only."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        require_kiosk()
-        return view(*args, **kwargs)
-    return wrapper
+    return _guarded(view, require_kiosk)
 
 
 def kiosk_or_staff_required(view):
     """Let the view run for a kiosk device or a staff user."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        require_kiosk(allow_staff=True)
-        return view(*args, **kwargs)
-    return wrapper
+    return _guarded(view, lambda: require_kiosk(allow_staff=True))
 
 
 def ensure_own_location(actor: Actor, location) -> None:
@@ -196,10 +197,11 @@ def revoke_token():
 
 
 @blp.get("/auth/session")
+@staff_required
 @blp.response(200, SessionOut)
 def get_session():
     """Who is signed in, and the CSRF token a console session sends in ``X-CSRFToken``."""
-    actor = require_staff()
+    actor = g.actor
     body = {"user": {"id": actor.user.id, "username": actor.user.username,
                      "role": actor.user.role}, "via": actor.via}
     if actor.via == "session":

@@ -12,10 +12,9 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import or_, select, update
 
 from ..config import TOKYO
-from ..events import announce
-from ..models import AuditEntry, Location, Reservation, Ticket
-from . import calendar, outbox
-from .display import waiting_counts
+from ..models import ACTIVE_STATUSES, Location, Reservation, Ticket
+from . import audit, calendar, outbox
+from .queue import announce_queue
 
 _BATCH = 500
 
@@ -53,8 +52,8 @@ def mark_no_shows(session, now: datetime, late_minutes: int) -> list[str]:
         .returning(Reservation.code, Reservation.location_id)
         .execution_options(synchronize_session=False)).all()
     for code, location_id in rows:
-        session.add(AuditEntry(at=now, actor="job:no_shows", action="reservation_no_show",
-                               location_id=location_id, reservation_code=code, detail={}))
+        audit.record(session, actor="job:no_shows", action="reservation.no_show", now=now,
+                     location_id=location_id, reservation_code=code)
     return [code for code, _ in rows]
 
 
@@ -83,7 +82,8 @@ def closing_time(session, location: Location, now: datetime) -> datetime | None:
 
 def cancel_waiting_at_closing(session, now: datetime) -> dict[str, int]:
     """Tickets still waiting when their place has closed (or from an earlier day) are
-    cancelled with a reason; each place's displays hear of it. Returns counts per place."""
+    cancelled with a reason, their reservations with them (a reservation follows its
+    ticket); each place's displays hear of it once. Returns counts per place."""
     today = calendar.today(now)
     cancelled: dict[str, int] = {}
     for location in session.scalars(select(Location).order_by(Location.id)):
@@ -91,13 +91,23 @@ def cancel_waiting_at_closing(session, now: datetime) -> dict[str, int]:
         expired = Ticket.business_date < today
         if closes is None or now >= closes:
             expired = or_(expired, Ticket.business_date == today)
-        count = session.execute(update(Ticket).where(
+        rows = session.execute(update(Ticket).where(
             Ticket.location_id == location.id, Ticket.status == "waiting", expired)
             .values(status="cancelled", cancel_reason="closing_time", finished_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        if count:
-            cancelled[location.slug] = count
-            session.add(AuditEntry(at=now, actor="job:closing", action="tickets_cancelled_at_closing",
-                                   location_id=location.id, detail={"count": count}))
-            announce(session, location, "queue", {"waiting": waiting_counts(session, location, today)})
+            .returning(Ticket.id, Ticket.number, Ticket.reservation_id)
+            .execution_options(synchronize_session=False)).all()
+        if not rows:
+            continue
+        reservation_ids = [row.reservation_id for row in rows if row.reservation_id]
+        if reservation_ids:
+            session.execute(update(Reservation).where(
+                Reservation.id.in_(reservation_ids), Reservation.status.in_(ACTIVE_STATUSES))
+                .values(status="cancelled", cancelled_at=now)
+                .execution_options(synchronize_session=False))
+        for row in rows:
+            audit.record(session, actor="job:closing", action="ticket.cancel", now=now,
+                         location_id=location.id, ticket_id=row.id,
+                         detail={"number": row.number, "from_status": "waiting", "reason": "closing_time"})
+        cancelled[location.slug] = len(rows)
+        announce_queue(session, location, today)
     return cancelled

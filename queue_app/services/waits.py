@@ -72,7 +72,8 @@ class WaitContext:
             mean = self.mean_seconds[key[0]]
         free_after = sorted(self.busy_seconds.get(c, 0.0) for c in open_here)
         seconds = free_after[before % len(free_after)] + (before // len(free_after)) * mean
-        return before + 1, math.ceil(seconds / 60 - 1e-9)
+        # Whole seconds first: the databases' float arithmetic leaves dust (359.9999…).
+        return before + 1, math.ceil(round(seconds) / 60)
 
 
 def _duration_seconds(session):

@@ -80,7 +80,7 @@ def _page_helpers():
         args = request.args.to_dict()
         args["lang"] = "en" if i18n.current_language() == "ja" else "ja"
         if request.endpoint and request.method == "GET":
-            return url_for(request.endpoint, **(request.view_args or {}), **args)
+            return url_for(request.endpoint, **{**args, **(request.view_args or {})})
         return url_for("booking.places", lang=args["lang"])
 
     return {"current_language": i18n.current_language, "lang_switch_url": lang_switch_url,

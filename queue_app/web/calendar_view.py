@@ -1,6 +1,7 @@
 """The month calendar and the day's slots as the booking pages show them: each day
 open / few left / full / closed (or not bookable yet or any more), holiday windows
-marked reservation-only. The numbers come from booking.get_availability."""
+marked reservation-only. A day's slots come from booking.get_availability; the month
+counts the seats booked in one query for the whole month."""
 from __future__ import annotations
 
 import calendar as month_grid
@@ -9,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from ..models import CalendarWindow, Location, Service
+from ..models import CalendarWindow, Location, Service, Slot
 from ..services import booking, calendar
 
 # A day with no more than this share of its seats left shows as "few left".
@@ -46,13 +47,11 @@ def get_day_slots(session, location: Location, service: Service, day: date, now,
     return availability, slots
 
 
-def get_day_cell(session, location, service, day: date, now, policy) -> DayCell:
-    """One day of the month calendar."""
-    availability, slots = get_day_slots(session, location, service, day, now, policy)
-    reservation_only = availability["reservation_only"]
-    if not availability["open"] or not slots:
+def _cell(day: date, reservation_only: bool, slots: list[dict]) -> DayCell:
+    """A day's status from its slots (each with capacity, remaining and in_window)."""
+    if not slots:
         return DayCell(day, CLOSED)
-    open_slots = [s for s in slots if s["bookable"] or s["full"]]
+    open_slots = [s for s in slots if s["in_window"]]
     if not open_slots:
         return DayCell(day, UNAVAILABLE, reservation_only=reservation_only)
     remaining = sum(s["remaining"] for s in open_slots)
@@ -64,6 +63,26 @@ def get_day_cell(session, location, service, day: date, now, policy) -> DayCell:
     else:
         status = OPEN
     return DayCell(day, status, remaining, reservation_only)
+
+
+def _month_cells(session, location, service, days: list[date], now, policy) -> dict[date, DayCell]:
+    """Each day's cell, with one query for the seats booked in the whole month (the
+    per-day availability would ask once a day)."""
+    capacity = calendar.reservation_capacity(location, service)
+    plans = {day: calendar.get_day(session, location, day) for day in days}
+    starts = {day: (plan.slot_starts(service) if capacity else []) for day, plan in plans.items()}
+    every = [start for day_starts in starts.values() for start in day_starts]
+    booked = {}
+    if every:
+        booked = dict(session.execute(select(Slot.starts_at, Slot.booked).where(
+            Slot.location_id == location.id, Slot.starts_at >= min(every),
+            Slot.starts_at <= max(every))).all())
+    cells = {}
+    for day, plan in plans.items():
+        slots = [{"capacity": capacity, "remaining": max(capacity - booked.get(start, 0), 0),
+                  "in_window": _bookable(start, now, policy)} for start in starts[day]]
+        cells[day] = _cell(day, plan.reservation_only, slots)
+    return cells
 
 
 def bookable_months(now, policy) -> list[date]:
@@ -81,18 +100,12 @@ def get_month(session, location, service, first: date, now, policy) -> list[list
     """Weeks (Monday first) of the month starting at ``first``; None pads the grid."""
     today = calendar.today(now)
     horizon = today + timedelta(days=policy.horizon_days)
-    weeks = []
-    for week in month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month):
-        row: list[DayCell | None] = []
-        for day in week:
-            if day.month != first.month:
-                row.append(None)
-            elif day < today or day > horizon:
-                row.append(DayCell(day, UNAVAILABLE))
-            else:
-                row.append(get_day_cell(session, location, service, day, now, policy))
-        weeks.append(row)
-    return weeks
+    weeks = month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    in_reach = [day for week in weeks for day in week
+                if day.month == first.month and today <= day <= horizon]
+    cells = _month_cells(session, location, service, in_reach, now, policy)
+    return [[None if day.month != first.month else cells.get(day, DayCell(day, UNAVAILABLE))
+             for day in week] for week in weeks]
 
 
 def reservable_services(session, location: Location) -> list[tuple[Service, bool]]:

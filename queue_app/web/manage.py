@@ -45,7 +45,7 @@ def calendar_file(code: str):
     token = _token()
     reservation = reservation_or_404(code, token)
     url = manage_url(current_app.config, reservation.code, token, i18n.current_language())
-    body = ics_calendar(reservation, now(), url, request.host.split(":")[0])
+    body = ics_calendar(reservation, now(), current_app.config, url)
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="reservation-{reservation.code}.ics"',
         "Cache-Control": "no-store"})
@@ -58,14 +58,13 @@ def cancel(code: str):
     reservation = reservation_or_404(code, token)
     form, errors = TokenForm(token=token), FormErrors()
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        if not _changeable(reservation):  # a stale page: checked in, past, or cancelled already
+            errors.add(None, _("This reservation can no longer be changed."))
+        else:
             booking.cancel_reservation(db.session, reservation, now())
             db.session.commit()
             flash(_("Your reservation has been cancelled."), "success")
             return redirect(url_for(".manage", code=reservation.code, token=token), 303)
-        except DomainError as error:
-            db.session.rollback()
-            explain(error, None, errors, policy())
     return render_template("booking/cancel.html", r=reservation, token=token, form=form,
                            errors=errors, changeable=_changeable(reservation)), 409 if errors else 200
 

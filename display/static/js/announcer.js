@@ -43,6 +43,24 @@
     return !!ctx && ctx.state === "running";
   };
 
+  /* Call ``callback`` once the browser lets sound play without a gesture: right away,
+   * or when a context that starts suspended turns running by itself (a lobby browser
+   * launched with an autoplay policy that needs no gesture). */
+  Announcer.prototype.whenAllowed = function (callback) {
+    var ctx = this._context();
+    if (!ctx) return;
+    if (ctx.state === "running") { callback(); return; }
+    var done = false;
+    var check = function () {
+      if (!done && ctx.state === "running") { done = true; callback(); }
+    };
+    if (ctx.addEventListener) ctx.addEventListener("statechange", check);
+    try {
+      var attempt = ctx.resume();  // stays pending where a gesture is needed
+      if (attempt && attempt.then) attempt.then(check, function () {});
+    } catch (e) { /* a gesture is needed */ }
+  };
+
   /* Unlock audio and speech; call from a click or key handler. */
   Announcer.prototype.enable = function () {
     var ctx = this._context();

@@ -17,6 +17,8 @@
   var state = null;  // {counters: [names], serving: {counter: number}, recent: [...], waiting: {...}}
   var highlightTimer = null;
   var newCounter = null;  // the counter of the call being highlighted
+  var refreshTimer = null;
+  var feed = null;
 
   function $(id) { return document.getElementById(id); }
 
@@ -136,14 +138,16 @@
     state = fromSnapshot(snap);
     render();
     if (!before) return;
-    // Calls made while we were away (reconnecting, or a missed event): show and say
-    // the newest few that we never announced, oldest first.
+    // Calls made while we were away (reconnecting, or a missed event): the entries
+    // above the first number we already had are new to us. Show and say the newest
+    // few, oldest first.
     var known = {};
-    before.recent.forEach(function (c) { known[c.number + "@" + c.called_at] = true; });
-    var lastSeen = before.recent.length ? Date.parse(before.recent[0].called_at) : 0;
-    var missed = state.recent.filter(function (c) {
-      return !known[c.number + "@" + c.called_at] && Date.parse(c.called_at) > lastSeen;
-    }).slice(0, 3).reverse();
+    before.recent.forEach(function (c) { known[c.number] = true; });
+    var missed = [];
+    for (var i = 0; i < state.recent.length && !known[state.recent[i].number]; i++) {
+      missed.push(state.recent[i]);
+    }
+    missed = missed.slice(0, 3).reverse();
     missed.forEach(function (c) { call(c.number, c.counter, false); });
   }
 
@@ -153,6 +157,11 @@
     if (Array.isArray(data.serving)) {  // a queue event that also tells who is at the counters
       state.serving = {};
       data.serving.forEach(function (row) { state.serving[counterName(row.counter)] = row.number; });
+    } else if (name === "queue") {
+      // `queue` carries only the waiting counts; a finished or transferred ticket also
+      // frees its counter, so re-read the picture (a few displays per place, spread out).
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () { feed.resync(); }, 300 + Math.random() * 1200);
     }
     if (name === "called") {
       var counter = counterName(data.counter);
@@ -192,19 +201,24 @@
 
   function setUpSound() {
     var overlay = $("sound-overlay");
-    if (announcer.allowed()) return;  // the browser plays sound without a gesture
-    overlay.hidden = false;
-    $("enable-sound").addEventListener("click", function () {
-      announcer.enable();
+    function on() {
       overlay.hidden = true;
       body.classList.add("sound-on");
+    }
+    if (announcer.allowed()) { on(); return; }  // the browser plays sound without a gesture
+    overlay.hidden = false;
+    announcer.whenAllowed(on);
+    $("enable-sound").addEventListener("click", function () {
+      announcer.enable();
+      on();
     });
   }
 
   tick();
   setUpSound();
   onStatus(false);
-  window.displayFeed = new window.LiveFeed({
+  feed = new window.LiveFeed({
     location: slug, token: token, onSnapshot: onSnapshot, onEvent: onEvent, onStatus: onStatus
-  }).start();
+  });
+  window.displayFeed = feed.start();
 })();

@@ -5,6 +5,10 @@
 
 (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // Once the page is being left (log out, reload), a late 401 must not send us elsewhere.
+  let leaving = false;
+  window.addEventListener("beforeunload", () => { leaving = true; });
+  window.addEventListener("pageshow", () => { leaving = false; });
 
   const ERRORS = {
     invalid_transition: ["この番号は、その操作ができない状態です。一覧を更新しました。",
@@ -50,7 +54,7 @@
     } catch (e) {
       return { ok: false, status: 0, data: { code: "network" } };
     }
-    if (response.status === 401) {
+    if (response.status === 401 && !leaving) {
       // The session ended (logged out elsewhere, expired): back to the login form.
       const login = document.body.dataset.loginUrl;
       window.location.assign(`${login}?next=${encodeURIComponent(location.pathname + location.search)}`);

@@ -107,7 +107,8 @@
       ? ticket.suggest_no_show : recalls >= 3 && ticket.status === "called";
     document.getElementById("noshow-suggestion").hidden = !suggest;
     const allowed = {
-      called: ["recall", "start", "complete", "no-show", "transfer", "prioritise"],
+      // Prioritising is for waiting tickets (the list's 優先 buttons); the API refuses it here.
+      called: ["recall", "start", "complete", "no-show", "transfer"],
       serving: ["complete", "transfer"],
     }[ticket.status] || [];
     document.querySelectorAll('#current [data-scope="current"]').forEach((button) => {

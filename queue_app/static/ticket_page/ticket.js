@@ -111,6 +111,7 @@
     var wait = ticket.estimated_wait_minutes;
     if (waiting && typeof wait === "number") {
       $("wait").textContent = wait <= 0 ? "まもなくお呼びします" : "約" + wait + "分";
+      $("wait").classList.toggle("is-text", wait <= 0);
       var wen = document.createElement("span");
       wen.className = "en";
       wen.lang = "en";

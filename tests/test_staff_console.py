@@ -1,0 +1,282 @@
+"""The staff console in a real Chromium against a real server: logging in and out
+through the CSRF-protected form, calling and finishing a ticket, recalls and the
+no-show suggestion, the waiting list in the API's exact order with its prioritise and
+transfer buttons, walk-ins issued on someone's behalf, today's reservations, opening
+and closing the counter, and live updates over Socket.IO without a reload."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from conftest import book
+from page_helpers import (PASSWORD, kiosk_post, kiosk_token, log_in, staff_bearer, staff_user,
+                          waiting_numbers, watch_errors)
+
+SLOT = "2027-01-14T09:00:00+09:00"
+
+
+@pytest.fixture(autouse=True)
+def _no_script_errors(request):
+    """Every page of these tests runs without a script error or a CSP refusal."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    errors = watch_errors(page)
+    yield
+    assert errors == []
+
+
+def _reserve(client, start: str = SLOT, **overrides) -> dict:
+    response = book(client, start=start, **overrides)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _api_queue(server, headers) -> dict:
+    response = requests.get(f"{server.url}/api/v1/locations/honcho/queue", headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _counter_id(server, headers, name: str) -> int:
+    counters = requests.get(f"{server.url}/api/v1/locations/honcho/counters", headers=headers, timeout=10)
+    return next(c["id"] for c in counters.json() if c["name"] == name)
+
+
+def _choose_counter(page, name: str) -> None:
+    page.locator("#counter").select_option(label=name)
+    expect(page.locator("#counter-state")).to_contain_text("受付中")
+
+
+def test_login_is_required_and_a_wrong_password_is_refused(app, live_server, page):
+    server, username = live_server(app), staff_user(app)
+    page.goto(f"{server.url}/staff")
+    expect(page).to_have_url(re.compile(r"/staff/login\?next="))
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill("not the password")
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("alert")).to_contain_text("ユーザー名またはパスワードが正しくありません")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+    expect(page.get_by_label("パスワード")).to_be_focused()
+
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    expect(page).to_have_url(re.compile(r"/staff\?location=honcho&counter=\d+$"))
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+
+    page.get_by_role("button", name="ログアウト").click()
+    expect(page).to_have_url(re.compile(r"/staff/login$"))
+    page.goto(f"{server.url}/staff")
+    expect(page).to_have_url(re.compile(r"/staff/login"))
+    # The session is gone for the API too.
+    status = page.evaluate("() => fetch('/api/v1/locations/honcho/counters').then(r => r.status)")
+    assert status == 401
+
+
+def test_call_a_checked_in_resident_and_complete(make_app, backend, clock, live_server, page):
+    app = make_app(backend)
+    reservation = _reserve(app.test_client())
+    clock.set(2027, 1, 14, 8, 45)
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    checked_in = kiosk_post(server, kiosk, "/check-ins", {"payload": reservation["check_in_payload"]})
+    assert checked_in.status_code == 201
+    ticket_id = checked_in.json()["ticket"]["id"]
+
+    log_in(page, server, username)
+    _choose_counter(page, "窓口1")
+    expect(page.locator("#waiting-body tr")).to_have_count(1)
+    expect(page.locator("#waiting-body")).to_contain_text("R-001")
+
+    page.get_by_role("button", name="次の方を呼ぶ").click()
+    expect(page.locator("#current-number")).to_have_text("R-001")
+    expect(page.locator("#message")).to_contain_text("R-001 をお呼びしました")
+    expect(page.locator("#waiting-empty")).to_be_visible()
+    expect(page.locator("#serving-body")).to_contain_text("R-001")
+
+    page.locator("#current").get_by_role("button", name="対応開始").click()
+    expect(page.locator("#current-meta")).to_contain_text("対応中")
+    expect(page.locator("#current").get_by_role("button", name="再呼出")).to_be_disabled()
+    page.locator("#current").get_by_role("button", name="完了").click()
+    expect(page.locator("#current-empty")).to_be_visible()
+    expect(page.locator("#message")).to_contain_text("R-001 の対応を完了しました")
+    assert requests.get(f"{server.url}/api/v1/tickets/{ticket_id}", timeout=10).json()["status"] == "done"
+
+    # Nobody left: the console says so instead of calling anyone.
+    page.get_by_role("button", name="次の方を呼ぶ").click()
+    expect(page.locator("#message")).to_contain_text("お呼びできる方はいません")
+
+
+def test_three_recalls_suggest_a_no_show(app, clock, live_server, page):
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    ticket = kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": "reissue"}).json()
+    log_in(page, server, username)
+    _choose_counter(page, "窓口2")
+    page.get_by_role("button", name="次の方を呼ぶ").click()
+    expect(page.locator("#current-number")).to_have_text("W-001")
+    recall = page.locator("#current").get_by_role("button", name="再呼出")
+    for count in (1, 2, 3):
+        expect(page.locator("#noshow-suggestion")).to_be_hidden()
+        recall.click()
+        expect(page.locator("#recall-info")).to_contain_text(f"再呼出 {count}回")
+    expect(page.locator("#noshow-suggestion")).to_be_visible()
+    expect(page.locator("#noshow-suggestion")).to_contain_text("No answer after three calls")
+    page.locator("#noshow-suggestion").get_by_role("button", name="不在にする").click()
+    expect(page.locator("#current-empty")).to_be_visible()
+    answer = requests.get(f"{server.url}/api/v1/tickets/{ticket['id']}", timeout=10).json()
+    assert answer["status"] == "no_show" and answer["recall_count"] == 3
+
+
+def test_the_waiting_list_is_in_the_apis_order_and_can_be_rearranged(app, client, clock, live_server, page):
+    early, late = _reserve(client, SLOT), _reserve(client, "2027-01-14T09:15:00+09:00")
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+
+    def walk_in(service):
+        return kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": service}).json()
+
+    clock.set(2027, 1, 14, 8, 40)
+    staff = staff_bearer(server, username)  # staff tokens last a working day: take it today
+    first, second = walk_in("reissue"), walk_in("pin-reset")           # W-001, W-002
+    clock.set(2027, 1, 14, 8, 50)
+    kiosk_post(server, kiosk, "/check-ins", {"payload": late["check_in_payload"]})   # R-001 (09:15)
+    clock.set(2027, 1, 14, 8, 55)
+    kiosk_post(server, kiosk, "/check-ins", {"payload": early["check_in_payload"]})  # R-002 (09:00)
+    third = walk_in("info-change")                                     # W-003
+    prioritised = requests.post(f"{server.url}/api/v1/tickets/{second['id']}/prioritise",
+                                json={"reason": "高齢の方"}, headers=staff, timeout=10)
+    assert prioritised.status_code == 200
+
+    log_in(page, server, username)
+    expected = ["W-002", "R-002", "R-001", "W-001", "W-003"]
+    assert [t["number"] for t in _api_queue(server, staff)["waiting"]] == expected
+    expect(page.locator("#waiting-body tr")).to_have_count(5)
+    assert waiting_numbers(page) == expected
+
+    # Prioritise W-003 from its row: it joins the priority band after W-002.
+    page.get_by_role("button", name="W-003 優先 Prioritise").click()
+    dialog = page.locator("#prioritise-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="優先する").click()  # no reason yet
+    expect(dialog.get_by_role("alert")).to_contain_text("理由を入力してください")
+    dialog.get_by_label("理由").fill("体調不良")
+    dialog.get_by_role("button", name="優先する").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#waiting-body tr").first).to_have_attribute("data-number", "W-002")
+    expect(page.locator("#waiting-body tr").nth(1)).to_have_attribute("data-number", "W-003")
+    api_waiting = _api_queue(server, staff)["waiting"]
+    assert waiting_numbers(page) == [t["number"] for t in api_waiting] == \
+        ["W-002", "W-003", "R-002", "R-001", "W-001"]
+    assert api_waiting[1]["priority"] == "high" and api_waiting[1]["priority_reason"] == "体調不良"
+
+    # Transfer W-001 to counter 3 from its row: it keeps its place in its band.
+    page.get_by_role("button", name="W-001 転送 Transfer").click()
+    dialog = page.locator("#transfer-dialog")
+    dialog.get_by_label("窓口を指定").select_option(label="窓口3")
+    dialog.get_by_role("button", name="転送する").click()
+    expect(page.locator("#message")).to_contain_text("W-001 を転送しました")
+    moved = next(t for t in _api_queue(server, staff)["waiting"] if t["id"] == first["id"])
+    assert moved["target_counter"]["name"] == "窓口3"
+    assert waiting_numbers(page)[-1] == "W-001"
+    assert third["number"] == "W-003"
+
+
+def test_the_console_updates_live_without_reloading(app, clock, live_server, page):
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    other = staff_bearer(server, staff_user(app))
+    log_in(page, server, username)
+    _choose_counter(page, "窓口1")
+    expect(page.locator("#waiting-empty")).to_be_visible()
+    page.evaluate("() => { window.__sameDocument = true; }")
+
+    # A resident takes a number at the kiosk: it appears on the console by itself.
+    ticket = kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": "reissue"}).json()
+    expect(page.locator("#waiting-body tr")).to_have_count(1)
+    expect(page.locator("#waiting-body")).to_contain_text(ticket["number"])
+
+    # A colleague at counter 2 calls it: it leaves the waiting list and shows at 窓口2.
+    counter2 = _counter_id(server, other, "窓口2")
+    called = requests.post(f"{server.url}/api/v1/counters/{counter2}/call-next", headers=other, timeout=10)
+    assert called.status_code == 200
+    expect(page.locator("#waiting-empty")).to_be_visible()
+    expect(page.locator(f'#serving-body tr[data-counter="{counter2}"]')).to_contain_text(ticket["number"])
+    expect(page.locator("#current-empty")).to_be_visible()  # not this counter's ticket
+
+    # Another place: the console listens to that place's room instead.
+    page.locator("#place").select_option("awara")
+    expect(page.locator("#counter")).to_have_value(re.compile(r"\d+"))
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    awara = kiosk_post(server, kiosk_token(app, "awara"), "/tickets",
+                       {"location": "awara", "service": "pin-reset"}).json()
+    expect(page.locator("#waiting-body tr")).to_have_count(1)
+    expect(page.locator("#waiting-body")).to_contain_text(awara["number"])
+    assert page.evaluate("() => window.__sameDocument") is True
+    assert "location=awara" in page.url
+
+
+def test_transfer_the_ticket_at_the_counter(app, live_server, page):
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    ticket = kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": "reissue"}).json()
+    log_in(page, server, username)
+    _choose_counter(page, "窓口1")
+    page.get_by_role("button", name="次の方を呼ぶ").click()
+    expect(page.locator("#current-number")).to_have_text(ticket["number"])
+
+    page.locator("#current").get_by_role("button", name="転送").click()
+    dialog = page.locator("#transfer-dialog")
+    dialog.get_by_role("button", name="転送する").click()  # neither chosen yet
+    expect(dialog.get_by_role("alert")).to_contain_text("手続きか窓口を選んでください")
+    dialog.get_by_label("手続きを変更").select_option("info-change")
+    dialog.get_by_role("button", name="転送する").click()
+    expect(page.locator("#current-empty")).to_be_visible()
+    expect(page.locator("#waiting-body tr")).to_have_count(1)
+    expect(page.locator("#waiting-body")).to_contain_text("券面記載事項の変更")
+    answer = requests.get(f"{server.url}/api/v1/tickets/{ticket['id']}", timeout=10).json()
+    assert answer["status"] == "waiting" and answer["service"] == "info-change"
+
+
+def test_walk_in_on_behalf_and_todays_reservations(app, client, clock, live_server, page):
+    arrived = _reserve(client, SLOT, name="山田 花子")
+    _reserve(client, "2027-01-14T10:00:00+09:00", name="佐藤 太郎", proxy=True)
+    clock.set(2027, 1, 14, 8, 45)
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    log_in(page, server, username)
+
+    rows = page.locator("#reservations-body tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("山田 花子")
+    expect(rows.nth(0)).to_contain_text("未受付")
+    expect(rows.nth(1)).to_contain_text("代理")
+
+    # The resident scans at the kiosk: the console shows the check-in live.
+    kiosk_post(server, kiosk, "/check-ins", {"payload": arrived["check_in_payload"]})
+    expect(rows.nth(0)).to_contain_text("受付済")
+    expect(rows.nth(0)).to_contain_text("R-001")
+    expect(page.locator("#reservations-summary")).to_have_text("受付済 1 / 2")
+
+    page.get_by_label("手続き", exact=False).first.select_option("pin-reset")
+    page.get_by_role("button", name="発券する").click()
+    expect(page.locator("#walkin-result")).to_contain_text("番号札 W-001 を発券しました")
+    expect(page.locator("#waiting-body")).to_contain_text("W-001")
+
+
+def test_close_and_open_the_counter(app, live_server, page):
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    staff = staff_bearer(server, username)
+    kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": "reissue"})
+    log_in(page, server, username)
+    _choose_counter(page, "窓口3")
+    counter3 = _counter_id(server, staff, "窓口3")
+
+    page.get_by_role("button", name="窓口を休止する").click()
+    expect(page.locator("#counter-state")).to_contain_text("休止中")
+    expect(page.get_by_role("button", name="次の方を呼ぶ")).to_be_disabled()
+    counters = requests.get(f"{server.url}/api/v1/locations/honcho/counters", headers=staff, timeout=10).json()
+    assert next(c for c in counters if c["id"] == counter3)["open"] is False
+
+    page.get_by_role("button", name="窓口を開ける").click()
+    expect(page.locator("#counter-state")).to_contain_text("受付中")
+    page.get_by_role("button", name="次の方を呼ぶ").click()
+    expect(page.locator("#current-number")).to_have_text("W-001")

@@ -1,0 +1,101 @@
+"""The resident's phone page ``/tickets/{id}`` in real Chromium: the number, the live
+place in the queue and the estimated wait, refreshed by the place's events, and an
+unmistakable "your turn, counter N" with vibration and a spoken call."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.realtime_support import (api, browser_stubs, call_next, counter_ids,
+                                    reservation_ticket, staff_token)
+
+
+@pytest.fixture
+def hall(make_app, live_server):
+    app = make_app()
+    server = live_server(app)
+    server.token = staff_token(app)
+    server.counters = counter_ids(app)
+    return server
+
+
+def walk_in(hall, service: str = "reissue") -> dict:
+    answer = api(hall.url, "POST", "/tickets", hall.token, json={"location": "honcho", "service": service})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def open_ticket(page, hall, ticket_id: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.add_init_script(browser_stubs(block_audio=True))
+    page.goto(f"{hall.url}/tickets/{ticket_id}")
+
+
+def test_the_page_follows_the_queue_and_says_when_it_is_your_turn(page, hall):
+    tickets = [walk_in(hall) for _ in range(3)]
+    mine = tickets[2]
+    open_ticket(page, hall, mine["id"])
+    expect(page.locator("#ticket-number")).to_have_text(mine["number"])
+    expect(page.locator("h1")).to_contain_text("受付番号")
+    expect(page.locator("#ahead")).to_contain_text("2人")
+    expect(page.locator("#ahead")).to_contain_text("2 people")
+    expect(page.locator("#wait")).to_contain_text("まもなくお呼びします")  # three counters, idle
+    expect(page.locator("#turn")).to_be_hidden()
+
+    page.click("#alerts")  # the resident allows sound and vibration
+    expect(page.locator("#alerts-on")).to_be_visible()
+    before = page.evaluate("() => window.__vibrations.length")
+
+    # Counters 1 and 2 call the two ahead: the page moves up without a reload.
+    call_next(hall.url, hall.token, hall.counters["窓口1"])
+    expect(page.locator("#ahead")).to_contain_text("1人")
+    call_next(hall.url, hall.token, hall.counters["窓口2"])
+    expect(page.locator("#ahead")).to_contain_text("0人")
+    assert page.evaluate("() => window.__vibrations.length") == before  # not us yet
+
+    ticket = call_next(hall.url, hall.token, hall.counters["窓口3"])
+    assert ticket["id"] == mine["id"]
+    turn = page.locator("#turn")
+    expect(turn).to_be_visible(timeout=2000)
+    expect(turn).to_contain_text("順番が来ました")
+    expect(turn).to_contain_text("窓口3へお越しください")
+    expect(turn).to_contain_text("Please go to Counter 3")
+    assert page.evaluate("() => window.__vibrations.length") == before + 1
+    page.wait_for_function("() => window.__spoken.length >= 2")
+    spoken = page.evaluate("() => window.__spoken")
+    assert [s["lang"] for s in spoken[:2]] == ["ja-JP", "en-US"] and "窓口3" in spoken[0]["text"]
+    expect(page).to_have_title(re.compile("お呼び出し"))
+
+    # A recall alerts again; serving and done end the alert.
+    assert api(hall.url, "POST", f"/tickets/{mine['id']}/recall", hall.token).status_code == 200
+    page.wait_for_function("n => window.__vibrations.length === n", arg=before + 2)
+    assert api(hall.url, "POST", f"/tickets/{mine['id']}/start", hall.token).status_code == 200
+    expect(turn).to_be_hidden()
+    expect(page.locator("#state")).to_contain_text("窓口で手続き中です")
+    assert api(hall.url, "POST", f"/tickets/{mine['id']}/complete", hall.token).status_code == 200
+    expect(page.locator("#state")).to_contain_text("手続きは終了しました")
+    assert page.evaluate("() => window.__vibrations.length") == before + 2
+
+
+def test_a_call_missed_while_away_is_shown_when_the_page_comes_back(page, hall):
+    mine = walk_in(hall)
+    call_next(hall.url, hall.token, hall.counters["窓口1"])  # called before the page opened
+    open_ticket(page, hall, mine["id"])
+    expect(page.locator("#turn")).to_be_visible()
+    expect(page.locator("#turn")).to_contain_text("窓口1へお越しください")
+
+
+def test_no_personal_data_on_the_page(page, hall):
+    ticket = reservation_ticket(hall.app, hall.url, name="佐藤 次郎")
+    open_ticket(page, hall, ticket["id"])
+    expect(page.locator("#ticket-number")).to_have_text(ticket["number"])
+    expect(page.locator("#ahead")).to_contain_text("0人")
+    assert "佐藤" not in page.content() and "次郎" not in page.content()
+
+
+def test_an_unknown_ticket_is_not_found(hall):
+    assert requests.get(hall.url + "/tickets/not-a-ticket", timeout=5).status_code == 404
+    assert requests.get(hall.url + "/tickets/" + "x" * 200, timeout=5).status_code == 404

@@ -1,0 +1,110 @@
+"""Position and estimated wait of a ticket (services/waits.py): counters that may
+call it, the work ahead, observed service times, and the same answer from
+``GET /tickets/{id}`` as from the queue."""
+from __future__ import annotations
+
+from queue_helpers import Desk, at, desk  # noqa: F401
+
+
+def view(desk, ticket_id: str) -> tuple[int | None, int | None]:
+    body = desk.client.get(f"/api/v1/tickets/{ticket_id}").get_json()
+    return body["position"], body["estimated_wait_minutes"]
+
+
+def test_with_idle_counters_the_first_three_wait_nothing(desk):
+    tickets = [desk.walk_in(advance=0) for _ in range(7)]
+    assert [view(desk, t["id"]) for t in tickets] == [
+        (1, 0), (2, 0), (3, 0), (4, 15), (5, 15), (6, 15), (7, 30)]
+
+
+def test_a_closed_counter_slows_the_queue_and_none_open_means_no_estimate(desk):
+    tickets = [desk.walk_in(advance=0) for _ in range(3)]
+    desk.post(f"/counters/{desk.counters[2]}/close")
+    assert [view(desk, t["id"])[1] for t in tickets] == [0, 0, 15]
+    desk.post(f"/counters/{desk.counters[0]}/close")
+    desk.post(f"/counters/{desk.counters[1]}/close")
+    assert [view(desk, t["id"]) for t in tickets] == [(1, None), (2, None), (3, None)]
+
+
+def test_observed_service_times_replace_the_default(make_app, clock, backend):
+    desk = Desk(make_app(backend), clock)
+    for minutes in (4, 8):  # two done tickets: mean 6 minutes
+        ticket = desk.walk_in()
+        desk.called_number()
+        desk.act(ticket["id"], "start")
+        desk.clock.advance(minutes=minutes)
+        desk.act(ticket["id"], "complete")
+    waiting = [desk.walk_in(advance=0) for _ in range(7)]
+    assert [view(desk, t["id"])[1] for t in waiting] == [0, 0, 0, 6, 6, 6, 12]
+    # Another procedure has no data yet: 15 minutes.
+    other = [desk.walk_in("pin-reset", advance=0) for _ in range(3)]
+    # Seven reissue tickets ahead (mean 6) and two pin-reset (15) on three counters.
+    position, minutes = view(desk, other[2]["id"])
+    assert position == 10
+    assert minutes == 3 * round((7 * 6 + 2 * 15) / 9)
+
+
+def test_what_is_left_at_busy_counters_counts(desk):
+    desk.set_counter_services(1, ["card-application"])
+    desk.set_counter_services(2, ["card-application"])
+    serving = desk.walk_in()
+    desk.called_number(0)
+    desk.act(serving["id"], "start")
+    desk.clock.advance(minutes=5)
+    waiting = desk.walk_in(advance=0)
+    # One counter serves reissue, its resident has 10 of 15 minutes left.
+    assert view(desk, waiting["id"]) == (1, 10)
+    desk.clock.advance(minutes=20)  # running late: the counter may free up any moment
+    assert view(desk, waiting["id"]) == (1, 0)
+
+
+def test_only_tickets_competing_for_the_same_counters_are_ahead(desk):
+    desk.set_counter_services(0, ["reissue"])
+    desk.set_counter_services(1, ["reissue"])
+    desk.set_counter_services(2, ["pin-reset"])
+    for _ in range(4):
+        desk.walk_in("reissue", advance=0)
+    pin = desk.walk_in("pin-reset", advance=0)
+    assert view(desk, pin["id"]) == (1, 0)
+    last_reissue = desk.walk_in("reissue", advance=0)
+    assert view(desk, last_reissue["id"]) == (5, 30)
+
+
+def test_a_ticket_sent_to_one_counter_waits_for_that_counter(desk):
+    desk.set_counter_services(0, ["pin-reset"])
+    first = desk.walk_in("pin-reset")
+    second = desk.walk_in("reissue")
+    third = desk.walk_in("pin-reset")
+    desk.act(first["id"], "transfer", {"counter": desk.counters[0]})
+    desk.act(third["id"], "transfer", {"counter": desk.counters[0]})
+    # W-003 waits behind W-001 (same counter), not behind W-002 (窓口1 does not serve it).
+    assert view(desk, third["id"]) == (2, 15)
+    assert view(desk, second["id"]) == (1, 0)
+    # An untargeted ticket that 窓口1 could call does compete.
+    desk.set_counter_services(0, ["pin-reset", "reissue"])
+    assert view(desk, third["id"]) == (3, 30)
+
+
+def test_called_and_finished_tickets(desk):
+    ticket = desk.walk_in()
+    desk.called_number()
+    assert view(desk, ticket["id"]) == (0, 0)
+    desk.act(ticket["id"], "start")
+    assert view(desk, ticket["id"]) == (0, 0)
+    desk.act(ticket["id"], "complete")
+    assert view(desk, ticket["id"]) == (None, None)
+
+
+def test_the_queue_and_the_ticket_agree(desk):
+    desk.set_counter_services(2, ["reissue", "pin-reset"])
+    desk.clock.set(2027, 1, 12, 9, 50)
+    tickets = [desk.walk_in("reissue"), desk.check_in(at(10, 0)), desk.walk_in("pin-reset"),
+               desk.walk_in("info-change"), desk.check_in(at(10, 15)), desk.walk_in("reissue")]
+    desk.act(tickets[3]["id"], "prioritise", {"reason": "急ぎ"})
+    desk.walk_in("reissue")
+    # 窓口3 serves neither the prioritised info-change nor pickups: it takes W-001.
+    assert desk.called_number(2) == "W-001"
+    queue = desk.get("/locations/honcho/queue").get_json()["waiting"]
+    assert [t["number"] for t in queue] == ["W-003", "R-001", "R-002", "W-002", "W-004", "W-005"]
+    for listed in queue:
+        assert (listed["position"], listed["estimated_wait_minutes"]) == view(desk, listed["id"])
