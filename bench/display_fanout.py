@@ -171,6 +171,8 @@ def server_command(mode: str, port: int, clients: int) -> list[str]:
         return base + ["--worker-class", "gthread", "--threads", str(clients + 100), "wsgi:app"]
     if mode == "gevent":
         return base + ["--worker-class", "gevent", "wsgi:app"]
+    if mode == "gevent-websocket":
+        return base + ["--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "wsgi:app"]
     raise SystemExit(f"unknown mode {mode}")
 
 
@@ -253,7 +255,11 @@ async def run(n: int, args, token: str, counters: list[int], env: dict) -> dict:
                 await asyncio.sleep(0.005)
             got = arrivals.get(seq, []) if seq is not None else []
             lost += n - len(got)
-            latencies += [(t - sent) * 1000 for t in got]
+            these = sorted((t - sent) * 1000 for t in got)
+            latencies += these
+            if args.verbose and these:
+                print(f"  call {i + 1:>2}: first {these[0]:6.1f} ms, median {these[len(these) // 2]:6.1f} ms, "
+                      f"last {these[-1]:6.1f} ms", flush=True)
             await asyncio.sleep(args.interval)
 
         for display in displays:
@@ -277,12 +283,13 @@ async def run(n: int, args, token: str, counters: list[int], env: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=["gthread", "gevent"], default="gthread")
+    parser.add_argument("--mode", choices=["gthread", "gevent", "gevent-websocket"], default="gthread")
     parser.add_argument("--clients", default="100,500,1000", help="comma-separated display counts")
     parser.add_argument("--calls", type=int, default=20, help="calls per run")
     parser.add_argument("--interval", type=float, default=0.3, help="seconds between calls")
     parser.add_argument("--batch", type=int, default=50, help="displays connecting at once")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--verbose", action="store_true", help="print every call's spread")
     parser.add_argument("--message-queue", default=None, help="e.g. redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
@@ -291,7 +298,7 @@ def main() -> None:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
         token, counters = prepare(database_url, args.calls * len(counts))
         env = {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_ENABLED": "false",
-               "RATELIMIT_ENABLED": "false", "SOCKETIO_ASYNC_MODE": {"gthread": "threading"}.get(args.mode, args.mode),
+               "RATELIMIT_ENABLED": "false", "SOCKETIO_ASYNC_MODE": "threading" if args.mode == "gthread" else "gevent",
                "PYTHONPATH": str(ROOT)}
         env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if args.message_queue:

@@ -15,7 +15,7 @@ from queue_app.config import TOKYO
 from queue_app.extensions import db
 from queue_app.models import Location, Reservation, Slot
 from resident_helpers import (book_form, csrf_from, decode_qr, form_url, manage_args, outbox_rows,
-                              post_form, reservation_row)
+                              reservation_row)
 
 
 def text_of(response) -> str:

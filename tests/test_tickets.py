@@ -193,7 +193,11 @@ def test_only_the_places_kiosk_or_staff_read_the_walk_in_offer(desk):
 
 
 def test_the_openapi_document_describes_the_counter_side(desk):
-    paths = desk.client.get("/api/v1/openapi.json").get_json()["paths"]
+    document = desk.client.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assert set(document["components"]["securitySchemes"]) >= {"bearerAuth", "consoleSession"}
+    assert {"bearerAuth": []} in paths["/api/v1/counters/{counter_id}/call-next"]["post"]["security"]
+    assert "security" not in paths["/api/v1/tickets/{ticket_id}"]["get"]
     for path in ("/api/v1/check-ins", "/api/v1/tickets", "/api/v1/tickets/{ticket_id}",
                  "/api/v1/counters/{counter_id}/call-next", "/api/v1/locations/{slug}/queue",
                  "/api/v1/tickets/{ticket_id}/transfer", "/api/v1/auth/token"):

@@ -31,6 +31,7 @@ for _blueprint in BLUEPRINTS:  # once, at import: blueprints outlive each app
 
 def init_api(app, api: ProblemApi, csrf) -> None:
     """Register the API blueprints; they take bearer tokens, not cookies, so no CSRF."""
+    auth.document_security(api)
     for blueprint in BLUEPRINTS:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -15,6 +15,7 @@ Everything else answers 401 ``unauthorized`` (no or a bad credential) or 403
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
@@ -119,7 +120,22 @@ def require_kiosk(allow_staff: bool = False) -> Actor:
     raise Forbidden("Only a kiosk" + (" or staff" if allow_staff else "") + " may do this.")
 
 
-def _guarded(view, check):
+# OpenAPI: the schemes a guarded route accepts (registered by ``document_security``).
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "A staff token (POST /auth/token) or a kiosk device token."},
+    "consoleSession": {"type": "apiKey", "in": "cookie", "name": "session",
+                       "description": "The staff console's session; writes also need X-CSRFToken."},
+}
+
+
+def document_security(api) -> None:
+    """Declare the security schemes in the OpenAPI document (once per app)."""
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+
+
+def _guarded(view, check, security: list[dict]):
     @wraps(view)
     def wrapper(*args, **kwargs):
         try:
@@ -129,22 +145,26 @@ def _guarded(view, check):
             response.headers["WWW-Authenticate"] = 'Bearer realm="city-hall-queue"'
             return response
         return view(*args, **kwargs)
+
+    wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    wrapper._apidoc.setdefault("manual_doc", {})["security"] = security
     return wrapper
 
 
 def staff_required(view):
     """Let the view run for staff (and admins) only."""
-    return _guarded(view, require_staff)
+    return _guarded(view, require_staff, [{"bearerAuth": []}, {"consoleSession": []}])
 
 
 def kiosk_required(view):
     """Let the view run for a kiosk device only."""
-    return _guarded(view, require_kiosk)
+    return _guarded(view, require_kiosk, [{"bearerAuth": []}])
 
 
 def kiosk_or_staff_required(view):
     """Let the view run for a kiosk device or a staff user."""
-    return _guarded(view, lambda: require_kiosk(allow_staff=True))
+    return _guarded(view, lambda: require_kiosk(allow_staff=True),
+                    [{"bearerAuth": []}, {"consoleSession": []}])
 
 
 def ensure_own_location(actor: Actor, location) -> None:
@@ -162,7 +182,7 @@ def _login_limit() -> str:
 @blp.post("/auth/token")
 @limiter.limit(_login_limit, methods=["POST"])
 @blp.arguments(LoginIn)
-@blp.response(201, TokenOut)
+@blp.response(200, TokenOut)
 def create_token(body):
     """Sign in as staff: a bearer token for ``Authorization: Bearer …``."""
     now = _now()

@@ -18,7 +18,7 @@ from ..config import TOKYO
 from ..extensions import db, limiter
 from ..limits import booking_limit, contact_key
 from ..models import Location
-from ..services import booking, calendar
+from ..services import booking
 from ..services.errors import DomainError, NotFound
 from . import calendar_view
 from .forms import BookingForm, FormErrors, explain, screen_my_number
