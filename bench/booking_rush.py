@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import _load  # noqa: E402
 
+SERVER_SIZE: list[str] = []  # set from the command line
 EXTRA_COUNTERS = 40  # seats per slot: 2 demo counters + these
-SERVER = ["-m", "gunicorn", "--worker-class", "gthread", "--workers", "1", "--threads", "32",
-          "--log-level", "warning"]
+SERVER = ["-m", "gunicorn", "--worker-class", "gthread", "--log-level", "warning"]
 
 
 def free_port() -> int:
@@ -70,7 +70,7 @@ def prepare_database(database_url: str) -> None:
 
 
 def start_server(app: str, env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, *SERVER, "--bind", f"127.0.0.1:{port}", app],
+    process = subprocess.Popen([sys.executable, *SERVER, *SERVER_SIZE, "--bind", f"127.0.0.1:{port}", app],
                                cwd=ROOT, env=env)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -155,10 +155,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=60, help="requests per client")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per process")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"),
                         help="a PostgreSQL URL whose server may hold a scratch database")
     args = parser.parse_args()
-    print(f"{args.clients} clients x {args.requests} requests, server: gunicorn {' '.join(SERVER[2:])}")
+    SERVER_SIZE[:] = ["--workers", str(args.workers), "--threads", str(args.threads)]
+    print(f"{args.clients} clients x {args.requests} requests, "
+          f"server: gunicorn {' '.join(SERVER[2:] + SERVER_SIZE)}")
 
     port = free_port()
     bare = start_server("bare_app:app", {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)

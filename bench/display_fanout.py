@@ -166,6 +166,8 @@ def server_command(mode: str, port: int, clients: int) -> list[str]:
     """The production command for ``mode`` (one worker; see docs/realtime.md)."""
     base = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
             "--worker-connections", str(clients + 200), "--backlog", "2048", "--timeout", "60"]
+    if os.environ.get("BENCH_GUNICORN_CONFIG"):
+        base += ["--config", os.environ["BENCH_GUNICORN_CONFIG"]]
     if mode == "gthread":
         # Each WebSocket holds one worker thread for its whole life.
         return base + ["--worker-class", "gthread", "--threads", str(clients + 100), "wsgi:app"]
@@ -289,6 +291,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.3, help="seconds between calls")
     parser.add_argument("--batch", type=int, default=50, help="displays connecting at once")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per display count")
     parser.add_argument("--verbose", action="store_true", help="print every call's spread")
     parser.add_argument("--message-queue", default=None, help="e.g. redis://127.0.0.1:6379/0")
     args = parser.parse_args()
@@ -296,7 +299,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        token, counters = prepare(database_url, args.calls * len(counts))
+        token, counters = prepare(database_url, args.calls * len(counts) * args.repeat)
         env = {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_ENABLED": "false",
                "RATELIMIT_ENABLED": "false", "SOCKETIO_ASYNC_MODE": "threading" if args.mode == "gthread" else "gevent",
                "PYTHONPATH": str(ROOT)}
@@ -309,7 +312,7 @@ def main() -> None:
               f"cpus={os.cpu_count()}")
         print(f"{'clients':>7} {'deliveries':>10} {'lost':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
               f"{'connect s':>9} {'RSS idle MB':>11} {'RSS held MB':>11}")
-        for n in counts:
+        for n in [n for n in counts for _ in range(args.repeat)]:
             r = asyncio.run(run(n, args, token, counters, env))
             print(f"{r['clients']:>7} {r['deliveries']:>10} {r['lost']:>4} {r['p50_ms']:>7.1f} "
                   f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['connect_s']:>9.1f} "

@@ -197,10 +197,10 @@ def build_app():
 
 
 class ServerProcess:
-    """``gunicorn -k gthread -w 1`` serving ``build_app()`` on a fixed port."""
+    """``gunicorn -w 1`` (gthread or gevent worker) serving ``build_app()`` on a fixed port."""
 
     def __init__(self, port: int, database_url: str, now: datetime, message_queue: str | None = None,
-                 channel: str | None = None, threads: int = 50):
+                 channel: str | None = None, threads: int = 50, worker: str = "gthread"):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, "DATABASE_URL": database_url, "TEST_NOW": now.isoformat(),
@@ -211,6 +211,8 @@ class ServerProcess:
         if channel:
             self.env["SOCKETIO_CHANNEL"] = channel
         self.threads = threads
+        self.worker = worker
+        self.env["SOCKETIO_ASYNC_MODE"] = "gevent" if worker == "gevent" else "threading"
         self.process: subprocess.Popen | None = None
         self.log = None
 
@@ -219,9 +221,12 @@ class ServerProcess:
 
     def launch(self) -> "ServerProcess":
         """Start the process without waiting for it (start several, then ``wait_ready``)."""
-        command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-                   "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
-                   "--graceful-timeout", "2", "tests.realtime_support:build_app()"]
+        # The production commands of docs/realtime.md, one worker each.
+        worker = (["--worker-class", "gevent", "--worker-connections", "1000"] if self.worker == "gevent"
+                  else ["--worker-class", "gthread", "--threads", str(self.threads)])
+        command = [sys.executable, "-m", "gunicorn", *worker, "--workers", "1",
+                   "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2",
+                   "tests.realtime_support:build_app()"]
         self.log = open(os.devnull, "wb") if not os.environ.get("REALTIME_SERVER_LOG") else None
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log,
                                         stderr=subprocess.STDOUT if self.log else None,

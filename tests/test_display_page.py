@@ -217,3 +217,33 @@ def test_the_last_data_stays_through_a_server_restart(page, make_app, clock):
         expect(page.locator("#recent li")).to_have_count(3)
     finally:
         server.stop()
+
+
+def test_a_gap_in_seq_makes_the_page_resync(page, lobby):
+    """An event that never arrived (here: a seq bumped without its event) is noticed
+    at the next one; the page asks for a snapshot and ends up with the true picture."""
+    from sqlalchemy import select
+
+    from queue_app.events import bump_seq
+    from queue_app.extensions import db
+    from queue_app.models import Location
+
+    add_tickets(lobby.app, 2)
+    open_display(page, lobby.url)
+    page.evaluate("""() => {
+      const socket = window.displayFeed.socket, emit = socket.emit.bind(socket);
+      window.__emitted = [];
+      socket.emit = (...args) => { window.__emitted.push(args[0]); return emit(...args); };
+    }""")
+    with lobby.app.app_context():
+        place = db.session.scalar(select(Location).where(Location.slug == "honcho"))
+        bump_seq(db.session, place.id)  # a change whose event is lost
+        db.session.commit()
+    ticket = call_next(lobby.url, lobby.token, lobby.counters["窓口1"])
+    page.wait_for_function("() => window.__emitted.includes('resync')", timeout=3000)
+    with lobby.app.app_context():
+        seq = db.session.scalar(select(Location.seq).where(Location.slug == "honcho"))
+    page.wait_for_function("s => window.displayFeed.seq === s && !window.displayFeed.buffer.length",
+                           arg=seq, timeout=3000)
+    shows_now(page, ticket["number"], timeout=1.0)
+    expect(page.locator("#waiting-walk_in")).to_have_text("1")

@@ -101,8 +101,9 @@ def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> di
     return announce(session, ticket.location, "called", {
         "number": ticket.number, "counter": counter.name, "service": ticket.service.slug,
         "recall": recall,
-        # Not in the contract's minimum: a call also empties a place in the queue, and
-        # this spares displays a second event to keep their counts right.
+        # Beyond the contract's minimum: when the call was made, and the waiting counts
+        # (a call empties a place in the queue; this spares displays a second event).
+        "called_at": ticket.called_at.isoformat(),
         "waiting": waiting_counts(session, ticket.location, ticket.business_date),
     })
 

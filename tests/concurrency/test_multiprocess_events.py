@@ -33,46 +33,59 @@ def _redis_up() -> bool:
         return False
 
 
+class Cluster:
+    """Two server processes (``a`` and ``b``) on one database and one Redis channel."""
+
+    def __init__(self, app, worker: str, now):
+        self.app = app
+        self.channel = f"test-display-{uuid.uuid4().hex[:8]}"  # ours: other runs may share Redis
+        self.database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+        self.servers = [ServerProcess(free_port(), self.database_url, now, message_queue=REDIS_URL,
+                                      channel=self.channel, worker=worker) for _ in range(2)]
+        self.a, self.b = self.servers
+        self.clients: list[Recorder] = []
+        for server in self.servers:
+            server.launch()
+        for server in self.servers:
+            server.wait_ready()
+        self.token, self.counters = staff_token(app), counter_ids(app)
+
+    def connect(self, server) -> Recorder:
+        client = Recorder(server.url).connect()
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            if client.client.connected:
+                client.disconnect()
+        for server in self.servers:
+            server.stop()
+
+
 @pytest.fixture
-def cluster(make_app, backend, clock, monkeypatch):
-    """Two server processes (A and B) on one database and one Redis channel."""
+def make_cluster(make_app, backend, clock, monkeypatch):
+    """``make_cluster(worker="gthread"|"gevent")``: two processes behind Redis."""
     require(_redis_up(), "REDIS_URL is not set or Redis is not reachable")
     quick_websocket_close(monkeypatch)
     app = make_app(backend)
-    channel = f"test-display-{uuid.uuid4().hex[:8]}"  # our own: other runs may share Redis
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    servers = [ServerProcess(free_port(), url, clock.now, message_queue=REDIS_URL, channel=channel)
-               for _ in range(2)]
-    clients: list[Recorder] = []
-    try:
-        for server in servers:
-            server.launch()
-        for server in servers:
-            server.wait_ready()
+    made: list[Cluster] = []
 
-        class Cluster:
-            pass
+    def factory(worker: str = "gthread") -> Cluster:
+        made.append(Cluster(app, worker, clock.now))
+        return made[-1]
 
-        c = Cluster()
-        c.app, c.a, c.b, c.channel, c.database_url = app, servers[0], servers[1], channel, url
-        c.token, c.counters = staff_token(app), counter_ids(app)
+    yield factory
+    for cluster in made:
+        cluster.close()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
-        def connect(server) -> Recorder:
-            client = Recorder(server.url).connect()
-            clients.append(client)
-            return client
 
-        c.connect = connect
-        yield c
-    finally:
-        for client in clients:
-            if client.client.connected:
-                client.disconnect()
-        for server in servers:
-            server.stop()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+@pytest.fixture
+def cluster(make_cluster):
+    return make_cluster("gthread")
 
 
 def db_seq(app) -> int:
@@ -80,7 +93,9 @@ def db_seq(app) -> int:
         return db.session.scalar(select(Location.seq).where(Location.slug == "honcho"))
 
 
-def test_a_call_on_one_process_reaches_a_display_on_the_other(cluster):
+@pytest.mark.parametrize("worker", ["gthread", "gevent"])
+def test_a_call_on_one_process_reaches_a_display_on_the_other(make_cluster, worker):
+    cluster = make_cluster(worker)
     add_tickets(cluster.app, 2)
     display = cluster.connect(cluster.b)
     seq = display.wait_event("snapshot")["seq"]
@@ -90,6 +105,13 @@ def test_a_call_on_one_process_reaches_a_display_on_the_other(cluster):
     called = display.wait_event("called", timeout=2.0)
     assert time.monotonic() - started < 1.0
     assert (called["seq"], called["number"], called["counter"]) == (seq + 1, ticket["number"], "窓口1")
+
+    # And the other way round, on the same displays.
+    on_a = cluster.connect(cluster.a)
+    assert on_a.wait_event("snapshot")["seq"] == seq + 1
+    second = call_next(cluster.b.url, cluster.token, cluster.counters["窓口2"])
+    assert on_a.wait_event("called", timeout=2.0)["number"] == second["number"]
+    assert display.wait_event("called", timeout=2.0, seq=seq + 2)["counter"] == "窓口2"
 
 
 def test_seq_stays_gap_free_across_processes_while_both_take_calls(cluster):
