@@ -59,12 +59,14 @@ ENVIRONMENT = [
     ("PERSONAL_DATA_RETENTION_DAYS", "PERSONAL_DATA_RETENTION_DAYS", "30", "names and contacts are removed this long after the visit"),
     ("STAFF_TOKEN_HOURS", "STAFF_TOKEN_HOURS", "12", "lifetime of a staff bearer token"),
     ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL", "unset (the request's host)", "base of the links in e-mails and QR codes"),
+    ("REMINDER_HOUR", "REMINDER_HOUR", "9", "reminders for tomorrow's visits are queued from this hour"),
     ("MAIL_SERVER", "MAIL_SERVER", "localhost", "SMTP host"),
     ("MAIL_PORT", "MAIL_PORT", "25", "SMTP port"),
     ("MAIL_USE_TLS", "MAIL_USE_TLS", "false", "STARTTLS"),
     ("MAIL_USERNAME", "MAIL_USERNAME", "unset", "SMTP user"),
     ("MAIL_PASSWORD", "MAIL_PASSWORD", "unset", "SMTP password"),
     ("MAIL_DEFAULT_SENDER", "MAIL_DEFAULT_SENDER", "noreply@city.example.jp", "From address"),
+    ("MAIL_TIMEOUT", "MAIL_TIMEOUT", "10", "seconds before an SMTP connection is given up"),
 ]
 
 
@@ -110,6 +112,8 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "PERSONAL_DATA_RETENTION_DAYS": _int("PERSONAL_DATA_RETENTION_DAYS", 30),
         "STAFF_TOKEN_HOURS": _int("STAFF_TOKEN_HOURS", 12),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or None,
+        "REMINDER_HOUR": _int("REMINDER_HOUR", 9),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),

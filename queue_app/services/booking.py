@@ -105,7 +105,8 @@ def validate_contact(name, email, phone, language="ja", proxy=False) -> Contact:
 
 # ---------------------------------------------------------------- availability
 
-def _bookable(start: datetime, now: datetime, policy: BookingPolicy) -> bool:
+def is_bookable(start: datetime, now: datetime, policy: BookingPolicy) -> bool:
+    """Whether a slot start lies inside the booking window as seen at ``now``."""
     if start - timedelta(minutes=policy.cutoff_minutes) < now:
         return False
     return start.date() <= calendar.today(now) + timedelta(days=policy.horizon_days)
@@ -129,7 +130,7 @@ def get_availability(session, location: Location, service: Service, day: date,
         "start": start,
         "end": start + step,
         "capacity": capacity,
-        "remaining": max(capacity - booked.get(start, 0), 0) if _bookable(start, now, policy) else 0,
+        "remaining": max(capacity - booked.get(start, 0), 0) if is_bookable(start, now, policy) else 0,
     } for start in starts]
     return {
         "date": day, "location": location.slug, "service": service.slug,
@@ -146,7 +147,7 @@ def _check_reservable(session, location, service, start, now, policy) -> calenda
         raise NotReservable("There is no reservable slot for this procedure at that time.")
     if start < now:
         raise NotReservable("That slot is in the past.")
-    if not _bookable(start, now, policy):
+    if not is_bookable(start, now, policy):
         raise NotReservable(
             f"Slots can be reserved from {policy.horizon_days} days ahead until "
             f"{policy.cutoff_minutes} minutes before they start.")

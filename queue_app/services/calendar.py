@@ -107,30 +107,43 @@ def _window_applies(window: CalendarWindow, day: date) -> bool:
     return not weeks or _week_of_month(day) in weeks
 
 
-def get_day(session, location: Location, day: date) -> Day:
-    """The opening of ``location`` on ``day``: its windows, or why it is closed."""
+@dataclass
+class _Rules:
+    """A place's calendar rows, loaded once for a range of days."""
+
+    hours: dict[int, list[OpeningHours]]
+    specials: list[CalendarWindow]
+    closed_on: set[date]
+
+
+def _load_rules(session, location: Location, first: date, last: date) -> _Rules:
+    hours: dict[int, list[OpeningHours]] = {}
+    for row in session.scalars(select(OpeningHours).where(OpeningHours.location_id == location.id)):
+        hours.setdefault(row.weekday, []).append(row)
+    specials = session.scalars(select(CalendarWindow).options(selectinload(CalendarWindow.services))
+                               .where(CalendarWindow.location_id == location.id)).all()
+    closed_on = set(session.scalars(select(Closure.on_date).where(
+        Closure.on_date >= first, Closure.on_date <= last,
+        or_(Closure.location_id.is_(None), Closure.location_id == location.id))))
+    return _Rules(hours, list(specials), closed_on)
+
+
+def _plan(rules: _Rules, day: date) -> Day:
     if is_new_year_closure(day):
         return Day(day, closed_reason="new_year")
-    holiday = jpholiday.is_holiday_name(day)
-    if holiday:
+    if jpholiday.is_holiday(day):
         return Day(day, closed_reason="national_holiday")
-    closure = session.scalar(select(Closure).where(
-        Closure.on_date == day,
-        or_(Closure.location_id.is_(None), Closure.location_id == location.id)))
-    if closure is not None:
+    if day in rules.closed_on:
         return Day(day, closed_reason="closure")
 
     windows: list[Window] = []
     if day.weekday() < 5:
-        for hours in session.scalars(select(OpeningHours).where(
-                OpeningHours.location_id == location.id, OpeningHours.weekday == day.weekday())):
+        for hours in rules.hours.get(day.weekday(), []):
             windows.append(Window(
                 "regular", at(day, hours.opens), at(day, hours.closes),
                 at(day, hours.slots_from), at(day, hours.slots_until),
                 walk_in=True, services=None))
-    specials = session.scalars(select(CalendarWindow).options(selectinload(CalendarWindow.services))
-                               .where(CalendarWindow.location_id == location.id)).all()
-    for special in specials:
+    for special in rules.specials:
         if not _window_applies(special, day):
             continue
         # The holiday window only exists on days without ordinary hours.
@@ -148,6 +161,22 @@ def get_day(session, location: Location, day: date) -> Day:
             reservation_only=special.reservation_only))
     windows.sort(key=lambda w: w.starts)
     return Day(day, windows, None if windows else "no_opening_hours")
+
+
+def get_day(session, location: Location, day: date) -> Day:
+    """The opening of ``location`` on ``day``: its windows, or why it is closed."""
+    return _plan(_load_rules(session, location, day, day), day)
+
+
+def get_days(session, location: Location, first: date, last: date) -> dict[date, Day]:
+    """``get_day`` for every day from ``first`` to ``last``, with three queries in all."""
+    rules = _load_rules(session, location, first, last)
+    days = {}
+    day = first
+    while day <= last:
+        days[day] = _plan(rules, day)
+        day += timedelta(days=1)
+    return days
 
 
 def offered_services(location: Location) -> set[int]:

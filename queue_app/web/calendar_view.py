@@ -31,17 +31,12 @@ class DayCell:
         return self.status in (OPEN, FEW)
 
 
-def _bookable(start, now, policy) -> bool:
-    # The booking service's own rule (cut-off before the slot, horizon ahead).
-    return booking._bookable(start, now, policy)  # noqa: SLF001
-
-
 def get_day_slots(session, location: Location, service: Service, day: date, now, policy) -> tuple[dict, list[dict]]:
     """The day's availability and its slots, each marked ``bookable`` and ``full``."""
     availability = booking.get_availability(session, location, service, day, now, policy)
     slots = []
     for slot in availability["slots"]:
-        bookable = _bookable(slot["start"], now, policy)
+        bookable = booking.is_bookable(slot["start"], now, policy)
         slots.append({**slot, "bookable": bookable and slot["remaining"] > 0,
                       "full": bookable and slot["remaining"] == 0})
     return availability, slots
@@ -69,7 +64,8 @@ def _month_cells(session, location, service, days: list[date], now, policy) -> d
     """Each day's cell, with one query for the seats booked in the whole month (the
     per-day availability would ask once a day)."""
     capacity = calendar.reservation_capacity(location, service)
-    plans = {day: calendar.get_day(session, location, day) for day in days}
+    every_day = calendar.get_days(session, location, min(days), max(days))
+    plans = {day: every_day[day] for day in days}
     starts = {day: (plan.slot_starts(service) if capacity else []) for day, plan in plans.items()}
     every = [start for day_starts in starts.values() for start in day_starts]
     booked = {}
@@ -80,7 +76,7 @@ def _month_cells(session, location, service, days: list[date], now, policy) -> d
     cells = {}
     for day, plan in plans.items():
         slots = [{"capacity": capacity, "remaining": max(capacity - booked.get(start, 0), 0),
-                  "in_window": _bookable(start, now, policy)} for start in starts[day]]
+                  "in_window": booking.is_bookable(start, now, policy)} for start in starts[day]]
         cells[day] = _cell(day, plan.reservation_only, slots)
     return cells
 
