@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import ApiToken, Device, Location, User
@@ -47,9 +47,13 @@ def authenticate(session, username: str, password: str, now: datetime) -> User:
         wait = int((user.locked_until - now).total_seconds()) + 1
         raise TooManyAttempts(f"Too many failed attempts; try again in {wait} s.", retry_after=wait)
     if not user.active or not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= FREE_ATTEMPTS:
-            delay = min(2 ** (user.failed_logins - FREE_ATTEMPTS) * 5, MAX_LOCK_SECONDS)
+        # Counted in the database, so simultaneous failures are all counted.
+        failures = session.execute(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar_one()
+        user.failed_logins = failures
+        if failures >= FREE_ATTEMPTS:
+            delay = min(2 ** (failures - FREE_ATTEMPTS) * 5, MAX_LOCK_SECONDS)
             user.locked_until = now + timedelta(seconds=delay)
         raise Unauthorized("Wrong username or password.")
     user.failed_logins = 0
@@ -66,10 +70,12 @@ def issue_token(session, user: User, now: datetime, hours: int) -> str:
 
 
 def user_for_token(session, token: str, now: datetime) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == credentials.hash_token(token)))
-    if row is None or row.expires_at <= now or not row.user.active:
+    row = session.execute(
+        select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == credentials.hash_token(token))).first()
+    if row is None or row.expires_at <= now or not row.User.active:
         return None
-    return row.user
+    return row.User
 
 
 def create_device(session, name: str, kind: str, location_slug: str, now: datetime) -> tuple[Device, str]:
