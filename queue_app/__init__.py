@@ -10,6 +10,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app. Keys in ``config`` override the environment and the defaults."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
+    app.json.ensure_ascii = False  # Japanese stays readable in JSON answers
 
     from . import cli, events, models, security  # noqa: F401  (models registers the tables)
     from .api import init_api

@@ -71,8 +71,41 @@ def create_device_command(name, kind, location_slug):
     click.echo(token)
 
 
+@click.command("demo-accounts")
+@with_appcontext
+def demo_accounts_command():
+    """Demo only: user demo/demo-password and a kiosk and display per place, their tokens
+    appended to instance/demo-devices.txt. Refused when APP_ENV=production."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from .models import Device, Location, User
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("demo accounts have a known password: not in production")
+    now = _now()
+    if db.session.scalar(select(User).where(User.username == "demo")) is None:
+        accounts.create_user(db.session, "demo", "demo-password", "admin", now)
+        click.echo("created demo user: demo / demo-password")
+    lines = []
+    for location in db.session.scalars(select(Location).order_by(Location.id)):
+        for kind in accounts.DEVICE_KINDS:
+            name = f"demo-{kind}-{location.slug}"
+            if db.session.scalar(select(Device).where(Device.name == name)) is None:
+                _, token = accounts.create_device(db.session, name, kind, location.slug, now)
+                lines.append(f"{name} {token}")
+    db.session.commit()
+    if lines:
+        path = Path(current_app.instance_path) / "demo-devices.txt"
+        with path.open("a") as out:
+            out.write("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        click.echo(f"demo device tokens written to {path}")
+
+
 def init_cli(app: Flask) -> None:
-    for command in (seed_demo_command, create_user_command, create_device_command):
+    for command in (seed_demo_command, create_user_command, create_device_command, demo_accounts_command):
         app.cli.add_command(command)
     from .jobs import scheduler_command
 

@@ -15,6 +15,7 @@ READ on PostgreSQL, a deferred read transaction in WAL mode on SQLite) so that i
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 from flask import Flask, current_app
@@ -31,9 +32,18 @@ log = logging.getLogger(__name__)
 _ROOM_PREFIX = events.room_for("")
 
 
+def _gevent_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("socket"))
+
+
 def init_realtime(app: Flask) -> None:
     """Bind Socket.IO to the app (with the message queue when there are several processes)."""
-    socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+    mode = app.config["SOCKETIO_ASYNC_MODE"]
+    if mode == "threading" and _gevent_patched():
+        # Under gunicorn's gevent worker threads are greenlets: use the matching driver.
+        mode = "gevent"
+    socketio.init_app(app, async_mode=mode,
                       message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
                       channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
                       # A display notices a silent network drop within ~25 s, not 45.

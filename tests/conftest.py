@@ -173,6 +173,21 @@ def live_server():
         server.stop()
 
 
+def decode_qr(png: bytes) -> str:
+    """The text of the one QR code in a PNG, read by zbar (an ordinary decoder)."""
+    try:
+        from pyzbar.pyzbar import decode
+    except (ImportError, OSError) as exc:  # OSError: libzbar0 missing
+        require(False, f"zbar is not available (apt-get install libzbar0): {exc}")
+    import io
+
+    from PIL import Image
+
+    symbols = decode(Image.open(io.BytesIO(png)))
+    assert len(symbols) == 1, f"expected one QR code, found {len(symbols)}"
+    return symbols[0].data.decode()
+
+
 def book(client, **overrides):
     """POST a reservation for the demo city; overrides change any field."""
     body = {"location": "honcho", "service": "card-pickup",

@@ -212,7 +212,8 @@ class ServerProcess:
             self.env["SOCKETIO_CHANNEL"] = channel
         self.threads = threads
         self.worker = worker
-        self.env["SOCKETIO_ASYNC_MODE"] = "gevent" if worker == "gevent" else "threading"
+        # Under the gevent worker the app picks the gevent driver by itself.
+        self.env.pop("SOCKETIO_ASYNC_MODE", None)
         self.process: subprocess.Popen | None = None
         self.log = None
 

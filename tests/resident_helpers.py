@@ -7,17 +7,15 @@ import email.policy
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from conftest import free_port, require
+from conftest import decode_qr, free_port, require  # noqa: F401  (decode_qr re-exported)
 from queue_app.extensions import db
 from queue_app.models import OutboxMessage, Reservation
 
-LIBZBAR = Path("/usr/lib/x86_64-linux-gnu/libzbar.so.0")
 PUBLIC_BASE_URL = "https://yoyaku.city.example.jp"
 
 
@@ -139,19 +137,6 @@ def manage_args(location_header: str) -> tuple[str, str]:
     match = re.search(r"/reservations/([A-Z0-9-]+)/confirmed\?token=([^&]+)", location_header)
     assert match, location_header
     return match.group(1), match.group(2)
-
-
-def decode_qr(png: bytes) -> str:
-    """The text of a QR code image (pyzbar over libzbar)."""
-    require(LIBZBAR.exists(), "libzbar0 is not installed (apt-get install libzbar0)")
-    import io
-
-    from PIL import Image
-    from pyzbar.pyzbar import decode
-
-    symbols = decode(Image.open(io.BytesIO(png)))
-    assert len(symbols) == 1
-    return symbols[0].data.decode()
 
 
 def attachments(message) -> dict[str, tuple[str, bytes]]:

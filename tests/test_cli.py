@@ -53,3 +53,16 @@ def test_create_device_prints_the_token_once_and_stores_its_hash(app, runner):
         assert device.token_hash == hash_token(token) and device.location.slug == "honcho"
     wrong = runner.invoke(args=["create-device", "x", "--kind", "kiosk", "--location", "nowhere"])
     assert wrong.exit_code != 0 and "unknown location" in wrong.output
+
+
+def test_demo_accounts_are_created_once_and_refused_in_production(app, runner, monkeypatch):
+    first = runner.invoke(args=["demo-accounts"])
+    assert first.exit_code == 0, first.output
+    assert "demo / demo-password" in first.output
+    again = runner.invoke(args=["demo-accounts"])
+    assert again.exit_code == 0 and "created" not in again.output
+    with app.app_context():
+        assert len(db.session.scalars(select(Device)).all()) == 4
+    app.config["APP_ENV"] = "production"
+    refused = runner.invoke(args=["demo-accounts"])
+    assert refused.exit_code != 0 and "not in production" in refused.output

@@ -4,17 +4,15 @@ reads it), every refusal in Japanese and English, walk-in numbers, the ticket's 
 the receipt's print layout, the return to the start screen and the device setup."""
 from __future__ import annotations
 
-import io
 import re
 import time
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
-from pyzbar import pyzbar
 from sqlalchemy import select
 
-from conftest import CHROMIUM, book
+from conftest import CHROMIUM, book, decode_qr
 from queue_app.extensions import db
 from queue_app.models import Reservation, Ticket
 from page_helpers import kiosk_token, open_kiosk, watch_errors
@@ -59,12 +57,6 @@ def _wait_for_image(image, seconds: float = 5) -> None:
         time.sleep(0.05)
 
 
-def _decode_qr(png: bytes) -> str:
-    found = pyzbar.decode(Image.open(io.BytesIO(png)))
-    assert found, "no QR code in the image"
-    return found[0].data.decode()
-
-
 def test_scanning_a_reservation_shows_its_ticket(make_app, backend, clock, live_server, page):
     app = make_app(backend)
     client = app.test_client()
@@ -93,7 +85,7 @@ def test_scanning_a_reservation_shows_its_ticket(make_app, backend, clock, live_
     _wait_for_image(page.locator("#ticket-qr"))
     png = client.get(f"/kiosk/qr.png?ticket={ticket.id}")
     assert png.status_code == 200 and png.mimetype == "image/png"
-    assert _decode_qr(png.data).endswith(f"/tickets/{ticket.id}")
+    assert decode_qr(png.data).endswith(f"/tickets/{ticket.id}")
 
     # The same code scanned again is the same check-in, said so on screen.
     page.get_by_role("button", name="終わる").click()
