@@ -163,11 +163,10 @@ def prepare(database_url: str, calls: int) -> tuple[str, list[int]]:
 
 
 def server_command(mode: str, port: int, clients: int) -> list[str]:
-    """The production command for ``mode`` (one worker; see docs/realtime.md)."""
+    """The production command for ``mode`` (one worker; see docs/realtime.md). Run from
+    the repository root, gunicorn also reads ``gunicorn.conf.py`` there."""
     base = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
             "--worker-connections", str(clients + 200), "--backlog", "2048", "--timeout", "60"]
-    if os.environ.get("BENCH_GUNICORN_CONFIG"):
-        base += ["--config", os.environ["BENCH_GUNICORN_CONFIG"]]
     if mode == "gthread":
         # Each WebSocket holds one worker thread for its whole life.
         return base + ["--worker-class", "gthread", "--threads", str(clients + 100), "wsgi:app"]

@@ -101,20 +101,23 @@ class DisplayNamespace(Namespace):
         slug = auth.get("location") if isinstance(auth, dict) else None
         if not isinstance(slug, str) or not slug:
             raise ConnectionRefusedError("location_required")
+        reset = write_intent.set(False)  # only reads here: SQLite takes no write lock
         try:
-            if display.get_location(db.session, slug) is None:
-                raise ConnectionRefusedError("unknown_location")
-            if "token" in auth and not _check_device(slug, auth["token"]):
-                raise ConnectionRefusedError("invalid_token")
+            known = display.get_location(db.session, slug) is not None
+            trusted = "token" not in auth or _check_device(slug, auth["token"])
         except SQLAlchemyError:
             # The database is away: refusing would stop the browser from retrying,
             # so accept, join, and let the client's resync fetch the snapshot later.
             log.exception("display connect for %s without a database check", slug)
-            db.session.rollback()
             join_room(events.room_for(slug))
             return True
         finally:
             db.session.rollback()
+            write_intent.reset(reset)
+        if not known:
+            raise ConnectionRefusedError("unknown_location")
+        if not trusted:
+            raise ConnectionRefusedError("invalid_token")
         join_room(events.room_for(slug))  # before reading: no event can fall in between
         self._send_snapshot(slug)
         return True
