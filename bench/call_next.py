@@ -5,8 +5,8 @@ Usage:  .venv/bin/python bench/call_next.py [--calls 1000] [--sizes 10 10000]
 
 For each database (SQLite, and PostgreSQL when --postgres or TEST_DATABASE_URL is
 given) it builds a fresh one (``flask db upgrade`` + ``seed-demo``), signs a staff user
-in, starts the production server (gunicorn, one gthread worker, as the README
-documents) and, for each queue size, fills today's queue at ``honcho`` with that many
+in, starts gunicorn (one gthread worker, the README's command for SQLite; call-next
+does no WebSocket work, so the worker class matters little here) and, for each queue size, fills today's queue at ``honcho`` with that many
 waiting tickets, then calls ``POST /api/v1/counters/{id}/call-next`` one request at a
 time through real HTTP. After every call one ticket is added at the back (outside
 the timing), so the queue holds exactly N waiting tickets before each call. It

@@ -202,8 +202,10 @@ def book(client, **overrides):
 def chromium():
     """Debian's Chromium driven by Playwright (no browser download)."""
     require(bool(CHROMIUM), "Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A loaded 2-core CI machine can take longer than Playwright's 5 s default.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,

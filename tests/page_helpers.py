@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import requests
 from playwright.sync_api import Page, expect
 
@@ -72,3 +73,16 @@ def watch_errors(page: Page) -> list[str]:
             if message.type == "error" and not message.text.startswith("Failed to load resource")
             else None)
     return errors
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(request):
+    """Every page of a test module importing this runs without a script error or a CSP
+    refusal."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    errors = watch_errors(page)
+    yield
+    assert errors == []

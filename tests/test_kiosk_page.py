@@ -16,20 +16,9 @@ from conftest import CHROMIUM, book, decode_qr
 from queue_app.extensions import db
 from queue_app.models import Reservation, Ticket
 from page_helpers import kiosk_token, open_kiosk, watch_errors
+from page_helpers import no_script_errors  # noqa: F401  (autouse: no script error on any page)
 
 SLOT = "2027-01-14T09:00:00+09:00"  # a Thursday; the test clock starts on Tuesday the 12th
-
-
-@pytest.fixture(autouse=True)
-def _no_script_errors(request):
-    """Every page of these tests runs without a script error or a CSP refusal."""
-    if "page" not in request.fixturenames:
-        yield
-        return
-    page = request.getfixturevalue("page")
-    errors = watch_errors(page)
-    yield
-    assert errors == []
 
 
 def _reservation(client, **overrides) -> dict:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from queue_app.events import announce
 from queue_app.extensions import db
 from queue_app.models import Location, Ticket
+from queue_app.services.display import get_serving
 from tests.realtime_support import (Recorder, add_tickets, api, call_next, counter_ids,
                                     display_token, quick_websocket_close, staff_token)
 
@@ -71,6 +72,9 @@ def test_snapshot_on_connect_shows_numbers_counters_and_waiting_bands(server):
     assert snapshot["recent"][0]["called_at"] == "2027-01-12T10:00:00+09:00"
     assert snapshot["waiting"] == {"priority": 0, "reservation": 0, "walk_in": 3}
     assert snapshot["counters"] == ["窓口1", "窓口2", "窓口3"]
+    with server.app.app_context():  # what a queue event may carry as "serving"
+        place = db.session.scalar(select(Location).where(Location.slug == "honcho"))
+        assert get_serving(db.session, place, server.app.config["CLOCK"]().date()) == snapshot["serving"]
 
 
 def test_a_place_sees_only_its_own_events(server):

@@ -14,20 +14,9 @@ from playwright.sync_api import expect
 from conftest import book
 from page_helpers import (PASSWORD, kiosk_post, kiosk_token, log_in, staff_bearer, staff_user,
                           waiting_numbers, watch_errors)
+from page_helpers import no_script_errors  # noqa: F401  (autouse: no script error on any page)
 
 SLOT = "2027-01-14T09:00:00+09:00"
-
-
-@pytest.fixture(autouse=True)
-def _no_script_errors(request):
-    """Every page of these tests runs without a script error or a CSP refusal."""
-    if "page" not in request.fixturenames:
-        yield
-        return
-    page = request.getfixturevalue("page")
-    errors = watch_errors(page)
-    yield
-    assert errors == []
 
 
 def _reserve(client, start: str = SLOT, **overrides) -> dict:

@@ -49,25 +49,11 @@ def get_snapshot(session, location: Location, day: date) -> dict:
     counter too. Only numbers and counters: nothing here may identify a resident.
     """
     seq = session.scalar(select(Location.seq).where(Location.id == location.id))
-    counters = session.scalars(
-        select(Counter).where(Counter.location_id == location.id)
-        .order_by(Counter.position, Counter.id)).all()
+    counters = _counters(session, location)
     names = {counter.id: counter.name for counter in counters}
     today = (Ticket.location_id == location.id) & (Ticket.business_date == day)
-
-    at_counter = session.execute(
-        select(Ticket.number, Ticket.counter_id, Ticket.called_at)
-        .where(today, Ticket.status.in_(AT_COUNTER), Ticket.counter_id.is_not(None))
-        .order_by(Ticket.called_at.desc(), Ticket.number)).all()
-    serving, seen = [], set()
-    for number, counter_id, _called_at in at_counter:
-        if counter_id in seen:  # one number per counter: its latest call
-            continue
-        seen.add(counter_id)
-        serving.append({"number": number, "counter": names.get(counter_id)})
-    order = {counter.id: i for i, counter in enumerate(counters)}
-    serving.sort(key=lambda row: order.get(_id_of(names, row["counter"]), len(order)))
-
+    serving = _serving(session, location, day, counters)
+    busy = {row["counter"] for row in serving}
     recent = [
         {"number": number, "counter": names.get(counter_id), "called_at": called_at.isoformat()}
         for number, counter_id, called_at in session.execute(
@@ -81,9 +67,31 @@ def get_snapshot(session, location: Location, day: date) -> dict:
         "serving": serving,
         "recent": recent,
         "waiting": waiting_counts(session, location, day),
-        "counters": [counter.name for counter in counters if counter.is_open or counter.id in seen],
+        "counters": [counter.name for counter in counters if counter.is_open or counter.name in busy],
     }
 
 
-def _id_of(names: dict, name: str | None):
-    return next((cid for cid, n in names.items() if n == name), None)
+def get_serving(session, location: Location, day: date) -> list[dict]:
+    """``[{"number", "counter"}]``: the number at each counter, in the counters' order.
+
+    A ``queue`` event that carries this as ``"serving"`` spares the displays a snapshot
+    read after a ticket is finished (display.js uses it when present)."""
+    return _serving(session, location, day, _counters(session, location))
+
+
+def _counters(session, location: Location) -> list[Counter]:
+    return list(session.scalars(select(Counter).where(Counter.location_id == location.id)
+                                .order_by(Counter.position, Counter.id)))
+
+
+def _serving(session, location: Location, day: date, counters: list[Counter]) -> list[dict]:
+    names = {counter.id: counter.name for counter in counters}
+    rows = session.execute(
+        select(Ticket.number, Ticket.counter_id)
+        .where(Ticket.location_id == location.id, Ticket.business_date == day,
+               Ticket.status.in_(AT_COUNTER), Ticket.counter_id.is_not(None))
+        .order_by(Ticket.called_at.desc(), Ticket.number)).all()
+    latest: dict[int, str] = {}
+    for number, counter_id in rows:
+        latest.setdefault(counter_id, number)  # one number per counter: its latest call
+    return [{"number": latest[c.id], "counter": names[c.id]} for c in counters if c.id in latest]
