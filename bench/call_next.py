@@ -6,9 +6,9 @@ Usage:  .venv/bin/python bench/call_next.py [--calls 1000] [--sizes 10 10000]
 For each database (SQLite, and PostgreSQL when --postgres or TEST_DATABASE_URL is
 given) it builds a fresh one (``flask db upgrade`` + ``seed-demo``), signs a staff user
 in, starts gunicorn (one gthread worker, the README's command for SQLite; call-next
-does no WebSocket work, so the worker class matters little here) and, for each queue size, fills today's queue at ``honcho`` with that many
-waiting tickets, then calls ``POST /api/v1/counters/{id}/call-next`` one request at a
-time through real HTTP. After every call one ticket is added at the back (outside
+does no WebSocket work, so the worker class matters little here) and, for each queue
+size, fills today's queue at ``honcho`` with that many waiting tickets, then calls
+``POST /api/v1/counters/{id}/call-next`` one request at a time through real HTTP. After every call one ticket is added at the back (outside
 the timing), so the queue holds exactly N waiting tickets before each call. It
 prints p50/p99 latency per size, the 10,000/10 ratio of p99, and the query plan of
 call-next's SELECT on the full table (it must read ix_tickets_call_order in order).
