@@ -94,7 +94,8 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "APP_ENV": app_env,
         "TESTING": testing,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'queue.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # SQL errors never carry the bound values (names, contacts) into logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "threading"),
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "flask-socketio"),

@@ -63,3 +63,16 @@ def test_unknown_api_paths_answer_problem_json(client):
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     response = client.put("/api/v1/locations")
     assert response.status_code == 405 and response.get_json()["code"] == "method_not_allowed"
+
+
+def test_database_errors_never_carry_personal_values(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from queue_app.models import Location
+
+    with app.app_context():
+        db.session.add(Location(slug="honcho", name_ja="山田 花子", name_en="x"))
+        with pytest.raises(IntegrityError) as caught:
+            db.session.flush()
+        db.session.rollback()
+    assert "山田" not in str(caught.value)

@@ -28,6 +28,7 @@
     this.buffer = [];         // events we cannot apply yet, by seq
     this.awaiting = false;    // a resync is on its way
     this.fresh = false;       // a snapshot came since the last (re)connection
+    this.doubted = false;     // we turned down an older snapshot and asked again
     this.timers = {};
     this.socket = null;
   }
@@ -108,8 +109,17 @@
     this._disarm("snapshot");
     this._disarm("gap");
     this.awaiting = false;
+    if (this.seq !== null && data.seq < this.seq && !this.doubted) {
+      // Older than what we hold: the server read it before an event we have already
+      // applied (snapshots and events leave from different threads). Ask again; a
+      // second older answer means the database really went back (a restore): it wins.
+      this.doubted = true;
+      this.resync();
+      return;
+    }
+    this.doubted = false;
     this.fresh = true;
-    this.seq = data.seq;  // a snapshot always wins, even a lower seq (a restored database)
+    this.seq = data.seq;
     this.onSnapshot(data);
     this._drain();
   };
