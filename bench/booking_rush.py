@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import requests
@@ -33,16 +30,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _load  # noqa: E402
+from _server import free_port, scratch_postgres, start_gunicorn, stop  # noqa: E402
 
 SERVER_SIZE: list[str] = []  # set from the command line
 EXTRA_COUNTERS = 40  # seats per slot: 2 demo counters + these
-SERVER = ["-m", "gunicorn", "--worker-class", "gthread", "--log-level", "warning"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SERVER = ["--worker-class", "gthread", "--log-level", "warning"]
 
 
 def _env(database_url: str) -> dict:
@@ -67,25 +59,6 @@ def prepare_database(database_url: str) -> None:
             conn.execute(text("INSERT INTO counter_services (counter_id, service_id) VALUES (:c, :s)"),
                          {"c": counter_id, "s": service_id})
     engine.dispose()
-
-
-def start_server(app: str, env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, *SERVER, *SERVER_SIZE, "--bind", f"127.0.0.1:{port}", app],
-                               cwd=ROOT, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{app} did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.wait(15)
 
 
 def next_open_day(base_url: str) -> tuple[date, list[str]]:
@@ -138,7 +111,7 @@ def report(label: str, result: dict) -> None:
 def bench_database(label: str, database_url: str, args, bare_rps: float) -> None:
     prepare_database(database_url)
     port = free_port()
-    server = start_server("wsgi:app", _env(database_url), port)
+    server = start_gunicorn(SERVER + SERVER_SIZE, "wsgi:app", _env(database_url), port)
     try:
         url = f"http://127.0.0.1:{port}"
         day, starts = next_open_day(url)
@@ -162,10 +135,11 @@ def main() -> None:
     args = parser.parse_args()
     SERVER_SIZE[:] = ["--workers", str(args.workers), "--threads", str(args.threads)]
     print(f"{args.clients} clients x {args.requests} requests, "
-          f"server: gunicorn {' '.join(SERVER[2:] + SERVER_SIZE)}")
+          f"server: gunicorn {' '.join(SERVER + SERVER_SIZE)}")
 
     port = free_port()
-    bare = start_server("bare_app:app", {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)
+    bare = start_gunicorn(SERVER + SERVER_SIZE, "bare_app:app",
+                          {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)
     try:
         _load.run(f"http://127.0.0.1:{port}/bare", 4, 5, bare_body)
         bare_result = _load.run(f"http://127.0.0.1:{port}/bare", args.clients, args.requests, bare_body)
@@ -176,16 +150,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args, bare_result["rps"])
     if args.postgres:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            bench_database("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{name}", args, bare_result["rps"])
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with scratch_postgres(args.postgres) as url:
+            bench_database("PostgreSQL", url, args, bare_result["rps"])
     else:
         print("PostgreSQL: skipped (pass --postgres or set TEST_DATABASE_URL)")
 

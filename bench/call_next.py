@@ -19,8 +19,6 @@ import argparse
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,18 +33,13 @@ from sqlalchemy import create_engine, delete, insert, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from _server import free_port, scratch_postgres, start_gunicorn, stop  # noqa: E402
 from queue_app.config import TOKYO  # noqa: E402
 
-SERVER = ["-m", "gunicorn", "--worker-class", "gthread", "--workers", "1", "--threads", "4",
-          "--log-level", "warning"]
+SERVER = ["--worker-class", "gthread", "--workers", "1", "--threads", "4", "--log-level", "warning"]
 WARM_UP = 50
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(database_url: str, secret: str) -> dict:
@@ -148,20 +141,6 @@ class Queue:
         self.engine.dispose()
 
 
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, *SERVER, "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                               cwd=ROOT, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start")
-
-
 def measure(url: str, token: str, counter_id: int, queue: Queue, size: int, calls: int) -> dict:
     queue.reset(size)
     http = requests.Session()
@@ -189,7 +168,7 @@ def bench_database(label: str, database_url: str, args) -> None:
     token, location_id, counter_id = prepare(database_url, secret)
     queue = Queue(database_url, location_id)
     port = free_port()
-    server = start_server(_env(database_url, secret), port)
+    server = start_gunicorn(SERVER, "wsgi:app", _env(database_url, secret), port)
     results = []
     try:
         for size in args.sizes:
@@ -197,8 +176,7 @@ def bench_database(label: str, database_url: str, args) -> None:
                                    args.calls))
         plan = queue.plan(counter_id)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(15)
+        stop(server)
         queue.dispose()
     for r in results:
         print(f"{label:<11} {r['size']:>6} waiting   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms"
@@ -219,20 +197,12 @@ def main() -> None:
                         help="a PostgreSQL URL whose server may hold a scratch database")
     args = parser.parse_args()
     print(f"call-next, one request at a time, {args.calls} calls per size after {WARM_UP} warm-up; "
-          f"server: gunicorn {' '.join(SERVER[2:])}")
+          f"server: gunicorn {' '.join(SERVER)}")
     with tempfile.TemporaryDirectory() as tmp:
         bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args)
     if args.postgres:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            bench_database("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{name}", args)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with scratch_postgres(args.postgres) as url:
+            bench_database("PostgreSQL", url, args)
     else:
         print("PostgreSQL: skipped (pass --postgres or set TEST_DATABASE_URL)")
 
