@@ -140,10 +140,12 @@ def get_availability(session, location: Location, service: Service, day: date,
 
 # ---------------------------------------------------------------- booking
 
-def _check_reservable(session, location, service, start, now, policy) -> calendar.Day:
+def _check_reservable(session, location, service, start, now, policy) -> int:
+    """Refuse a start that cannot be booked now; return the slot's capacity."""
     start = start.astimezone(TOKYO)
     plan = calendar.get_day(session, location, start.date())
-    if start not in plan.slot_starts(service) or not calendar.reservation_capacity(location, service):
+    capacity = calendar.reservation_capacity(location, service)
+    if start not in plan.slot_starts(service) or not capacity:
         raise NotReservable("There is no reservable slot for this procedure at that time.")
     if start < now:
         raise NotReservable("That slot is in the past.")
@@ -151,14 +153,14 @@ def _check_reservable(session, location, service, start, now, policy) -> calenda
         raise NotReservable(
             f"Slots can be reserved from {policy.horizon_days} days ahead until "
             f"{policy.cutoff_minutes} minutes before they start.")
-    return plan
+    return capacity
 
 
-def _take_seat(session, location: Location, service: Service, start: datetime) -> int:
-    """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise."""
+def _take_seat(session, location: Location, start: datetime, capacity: int) -> int:
+    """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
+    ``capacity`` is used only when this booking creates the slot's row."""
     insert_ignore(session, Slot, {
-        "location_id": location.id, "starts_at": start,
-        "capacity": calendar.reservation_capacity(location, service), "booked": 0,
+        "location_id": location.id, "starts_at": start, "capacity": capacity, "booked": 0,
     }, ["location_id", "starts_at"])
     slot_id = session.scalar(
         update(Slot).where(Slot.location_id == location.id, Slot.starts_at == start,
@@ -194,11 +196,11 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
     (shown once; only its hash is kept)."""
     start = start.astimezone(TOKYO)
-    _check_reservable(session, location, service, start, now, policy)
+    capacity = _check_reservable(session, location, service, start, now, policy)
     if _holds_active(session, service, contact):
         raise Duplicate("You already hold a reservation for this procedure. "
                         "Cancel or move it instead of booking again.")
-    slot_id = _take_seat(session, location, service, start)
+    slot_id = _take_seat(session, location, start, capacity)
     token = credentials.new_token()
     code = credentials.new_code()
     while session.scalar(select(Reservation.id).where(Reservation.code == code)) is not None:
@@ -250,10 +252,10 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
         raise NotReservable(f"A reservation that is {reservation.status} cannot be moved.")
     new_start = new_start.astimezone(TOKYO)
     location, service = reservation.location, reservation.service
-    _check_reservable(session, location, service, new_start, now, policy)
+    capacity = _check_reservable(session, location, service, new_start, now, policy)
     if new_start == reservation.starts_at:
         return reservation
-    new_slot_id = _take_seat(session, location, service, new_start)
+    new_slot_id = _take_seat(session, location, new_start, capacity)
     _free_seat(session, reservation.slot_id)
     reservation.slot_id = new_slot_id
     reservation.starts_at = new_start
