@@ -16,8 +16,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import init_api
     from .extensions import api, babel, csrf, db, limiter, login_manager, migrate
     from .realtime import init_realtime
+    from .services import rules_cache
 
     db.init_app(app)
+    rules_cache.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
     csrf.init_app(app)
     limiter.init_app(app)

@@ -35,8 +35,7 @@ def list_services():
 @blp.response(200, AvailabilityOut)
 def get_availability(query):
     """A day's slots for a procedure at a place, with what remains of each."""
-    location = booking.get_location(db.session, query["location"])
-    service = booking.get_service(db.session, query["service"])
+    location, service = booking.get_place_and_service(db.session, query["location"], query["service"])
     return booking.get_availability(
         db.session, location, service, query["date"], current_app.config["CLOCK"](),
         booking.BookingPolicy.from_config(current_app.config))

@@ -30,8 +30,7 @@ def create_reservation(body):
     """Reserve a slot. The answer holds the secret token: keep it to manage the booking."""
     contact = booking.validate_contact(body["name"], body["email"], body["phone"],
                                        body["language"], body["proxy"])
-    location = booking.get_location(db.session, body["location"])
-    service = booking.get_service(db.session, body["service"])
+    location, service = booking.get_place_and_service(db.session, body["location"], body["service"])
     reservation, token = booking.book_slot(
         db.session, location=location, service=service, start=body["start"], contact=contact,
         now=current_app.config["CLOCK"](), policy=booking.BookingPolicy.from_config(current_app.config))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import object_session, selectinload
 from ..config import TOKYO
 from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
 from ..models.places import counter_services
+from . import rules_cache
 
 SLOT_MINUTES = 15
 
@@ -164,8 +165,10 @@ def _plan(rules: _Rules, day: date) -> Day:
 
 
 def get_day(session, location: Location, day: date) -> Day:
-    """The opening of ``location`` on ``day``: its windows, or why it is closed."""
-    return _plan(_load_rules(session, location, day, day), day)
+    """The opening of ``location`` on ``day``: its windows, or why it is closed.
+    Kept a few seconds in the rules cache: callers must not change it."""
+    return rules_cache.cached(("day", location.id, day),
+                              lambda: _plan(_load_rules(session, location, day, day), day))
 
 
 def get_days(session, location: Location, first: date, last: date) -> dict[date, Day]:
@@ -186,8 +189,12 @@ def offered_services(location: Location) -> set[int]:
 
 def reservation_capacity(location: Location, service: Service) -> int:
     """How many residents one slot can take: counters that take reservations
-    and serve this procedure (one resident per counter per slot). One query."""
-    return object_session(location).scalar(
-        select(func.count()).select_from(Counter).join(counter_services)
-        .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
-               counter_services.c.service_id == service.id))
+    and serve this procedure (one resident per counter per slot). One query, or none
+    while the rules cache holds it."""
+    def count() -> int:
+        return object_session(location).scalar(
+            select(func.count()).select_from(Counter).join(counter_services)
+            .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
+                   counter_services.c.service_id == service.id))
+
+    return rules_cache.cached(("capacity", location.id, service.id), count)

@@ -1,0 +1,93 @@
+"""A short-lived cache, per application, of what every booking reads and almost nothing
+changes: a place's plan for a day (opening hours, windows, closures) and how many
+residents one of its slots can take.
+
+Without it a booking spends half of its queries re-reading the calendar. A change to
+those tables committed through this process clears the cache at once (the session
+events below); a change committed by another process (a second worker, a command) is
+seen within ``CALENDAR_CACHE_SECONDS``. Calendar changes are made days ahead, so that
+delay costs nothing; 0 switches the cache off.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Callable, Hashable, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..models import CalendarWindow, Closure, Counter, OpeningHours
+
+T = TypeVar("T")
+
+# What the cached values are computed from: opening hours, windows (and their
+# procedures), closures, and counters (which procedures they serve, whether they take
+# reservations).
+SOURCE_MODELS = (OpeningHours, CalendarWindow, Closure, Counter)
+MAX_ENTRIES = 10_000  # days × places × procedures stay far below; a bound all the same
+_CHANGED = "rules_cache_source_changed"
+
+
+class RulesCache:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._entries: dict[Hashable, tuple[float, object]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> T:
+        """The cached value of ``key``, or ``load()``'s, kept for next time."""
+        if self.seconds <= 0:
+            return load()
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]  # type: ignore[return-value]
+        generation = self._generation
+        value = load()
+        with self._lock:
+            # A change committed while we loaded may not be in ``value``: don't keep it.
+            if generation == self._generation:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries = {}
+                self._entries[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries = {}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["rules_cache"] = RulesCache(app.config["CALENDAR_CACHE_SECONDS"])
+
+
+def cached(key: Hashable, load: Callable[[], T]) -> T:
+    """``load()`` through the current application's cache (straight through without one)."""
+    cache = current_app.extensions.get("rules_cache") if has_app_context() else None
+    return cache.get(key, load) if cache is not None else load()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_source_change(session, _flush_context) -> None:
+    # new/dirty/deleted still hold what this flush wrote.
+    if any(isinstance(obj, SOURCE_MODELS)
+           for obj in itertools.chain(session.new, session.dirty, session.deleted)):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _clear_after_change(session) -> None:
+    if session.info.pop(_CHANGED, False) and has_app_context():
+        cache = current_app.extensions.get("rules_cache")
+        if cache is not None:
+            cache.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_change(session) -> None:
+    session.info.pop(_CHANGED, None)
