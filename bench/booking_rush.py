@@ -1,13 +1,14 @@
 """Booking rush: many concurrent residents booking the same day, against gunicorn.
 
-Usage:  .venv/bin/python bench/booking_rush.py [--clients 32] [--requests 60]
+Usage:  .venv/bin/python bench/booking_rush.py [--clients 32] [--requests 100]
+        [--worker-class gthread|gevent] [--workers 1] [--threads 8]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-For each database it builds a fresh one (migrations + demo city, with extra
-reservation counters so one day holds thousands of seats), starts the production
-server (gunicorn, one process, threads, as the README documents), fires the load
-and prints requests/s, p50 and p99 latency, and overbookings (slots holding more
-reservations than their capacity: must be 0). In the same run it serves a bare
+For each database it builds a fresh one (migrations + demo city, with 200 extra
+reservation counters so the day never fills and every request is a real booking),
+starts the production server (gunicorn; by default one process with threads), fires
+the load and prints requests/s, p50 and p99 latency, and overbookings (slots holding
+more reservations than their capacity: must be 0). In the same run it serves a bare
 Flask JSON endpoint the same way and prints the ratio.
 """
 from __future__ import annotations
@@ -33,8 +34,8 @@ import _load  # noqa: E402
 from _server import free_port, scratch_postgres, start_gunicorn, stop  # noqa: E402
 
 SERVER_SIZE: list[str] = []  # set from the command line
-EXTRA_COUNTERS = 40  # seats per slot: 2 demo counters + these
-SERVER = ["--worker-class", "gthread", "--log-level", "warning"]
+EXTRA_COUNTERS = 200  # seats per slot: 2 demo counters + these (the day never fills)
+SERVER = ["--log-level", "warning"]
 
 
 def _env(database_url: str) -> dict:
@@ -127,13 +128,15 @@ def bench_database(label: str, database_url: str, args, bare_rps: float) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=60, help="requests per client")
+    parser.add_argument("--requests", type=int, default=100, help="requests per client")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "gevent"])
     parser.add_argument("--workers", type=int, default=1, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per process")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"),
                         help="a PostgreSQL URL whose server may hold a scratch database")
     args = parser.parse_args()
-    SERVER_SIZE[:] = ["--workers", str(args.workers), "--threads", str(args.threads)]
+    SERVER_SIZE[:] = ["--worker-class", args.worker_class, "--workers", str(args.workers),
+                      "--threads", str(args.threads)]
     print(f"{args.clients} clients x {args.requests} requests, "
           f"server: gunicorn {' '.join(SERVER + SERVER_SIZE)}")
 

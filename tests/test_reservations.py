@@ -5,7 +5,7 @@ import io
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from queue_app.config import TOKYO
 from queue_app.extensions import db
@@ -183,6 +183,29 @@ def test_one_active_reservation_per_contact_and_procedure(client):
                 start="2027-01-14T11:00:00+09:00").status_code == 201
     client.delete(f"/api/v1/reservations/{first['code']}?token={first['token']}")
     assert book(client, email="same@example.jp", start="2027-01-15T09:00:00+09:00").status_code == 201
+
+
+def test_a_code_already_taken_is_drawn_again(make_app, backend, monkeypatch):
+    app = make_app(backend)
+    client = app.test_client()
+    taken = book(client).get_json()["code"]
+    draws = iter([taken, "KMNP-QRTW"])
+    monkeypatch.setattr("queue_app.services.credentials.new_code", lambda: next(draws))
+    second = book(client, start="2027-01-15T09:00:00+09:00")
+    assert second.status_code == 201, second.get_json()
+    assert second.get_json()["code"] == "KMNP-QRTW"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Reservation)) == 2
+
+
+def test_a_duplicate_gives_its_seat_back(make_app, backend):
+    app = make_app(backend)
+    client = app.test_client()
+    assert book(client, email="same@example.jp").status_code == 201
+    assert_problem(book(client, email="same@example.jp", start="2027-01-15T09:00:00+09:00"), 409, "duplicate")
+    with app.app_context():
+        seats = dict(db.session.execute(select(Slot.starts_at, Slot.booked)).all())
+    assert sum(seats.values()) == 1
 
 
 @pytest.mark.parametrize("field, value", [

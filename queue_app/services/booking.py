@@ -1,9 +1,9 @@
 """Availability and online reservations.
 
 Capacity is enforced by the database: a slot's ``booked`` is raised by a conditional
-UPDATE that only succeeds while it is below ``capacity`` (and a check constraint is
-the backstop); one active reservation per contact and procedure is a partial unique
-index. Services never commit: the caller commits once.
+update (an upsert whose UPDATE only applies while ``booked < capacity``; a check
+constraint is the backstop); one active reservation per contact and procedure is a
+partial unique index. Services never commit: the caller commits once.
 
 A booking is the request that comes in rushes (the morning a holiday window opens), so
 its statements are built once and run with parameters, and it writes with Core rather

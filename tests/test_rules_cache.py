@@ -1,0 +1,99 @@
+"""The calendar and capacities a booking reads are cached per process
+(services/rules_cache.py): a change committed here is seen at once, one committed by
+another process within CALENDAR_CACHE_SECONDS, and nothing stale is kept."""
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from queue_app.extensions import db
+from queue_app.models import Closure, Counter, Location
+from queue_app.services.rules_cache import RulesCache
+
+from conftest import book
+
+DAY = "2027-01-20"  # a Wednesday, open
+START = f"{DAY}T10:00:00+09:00"
+
+
+def _availability(client, location="honcho", service="card-pickup") -> dict:
+    response = client.get("/api/v1/availability", query_string={
+        "location": location, "service": service, "date": DAY})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _close_from_another_process(app) -> None:
+    """Write a closure the way another worker or a command would: its own connection."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO closures (location_id, on_date, reason) "
+                          "SELECT id, :day, 'maintenance' FROM locations WHERE slug = 'honcho'"),
+                     {"day": DAY})
+    engine.dispose()
+
+
+def test_a_closure_committed_here_is_seen_by_the_next_request(make_app, backend):
+    app = make_app(backend)
+    client = app.test_client()
+    assert _availability(client)["open"]  # now in the cache
+    assert book(client, start=START).status_code == 201
+    with app.app_context():
+        honcho = db.session.scalar(select(Location).where(Location.slug == "honcho"))
+        db.session.add(Closure(location_id=honcho.id, on_date=date(2027, 1, 20), reason="maintenance"))
+        db.session.commit()
+    after = _availability(client)
+    assert not after["open"] and after["slots"] == []
+    response = book(client, start=START)
+    assert response.status_code == 409 and response.get_json()["code"] == "not_reservable"
+
+
+def test_a_counter_that_stops_taking_reservations_lowers_the_capacity_at_once(app, client):
+    assert {s["capacity"] for s in _availability(client)["slots"]} == {2}
+    with app.app_context():
+        counter = db.session.scalar(select(Counter).where(Counter.takes_reservations.is_(True)))
+        counter.takes_reservations = False
+        db.session.commit()
+    assert {s["capacity"] for s in _availability(client)["slots"]} == {1}
+
+
+def test_a_change_from_another_process_is_seen_within_the_cache_time(make_app):
+    app = make_app(CALENDAR_CACHE_SECONDS=1)
+    client = app.test_client()
+    assert _availability(client)["open"]
+    _close_from_another_process(app)
+    assert _availability(client)["open"], "the cached plan is used until it expires"
+    time.sleep(1.1)
+    assert not _availability(client)["open"]
+
+
+def test_without_the_cache_every_request_reads_the_calendar(make_app):
+    app = make_app(CALENDAR_CACHE_SECONDS=0)
+    client = app.test_client()
+    assert _availability(client)["open"]
+    _close_from_another_process(app)
+    assert not _availability(client)["open"]
+
+
+def test_a_value_loaded_while_a_change_commits_is_not_kept():
+    cache = RulesCache(seconds=60)
+    loads = []
+
+    def load_racing_a_commit():
+        loads.append(1)
+        cache.clear()  # a change committed while this load read the old rows
+        return "old"
+
+    assert cache.get("day", load_racing_a_commit) == "old"
+    assert cache.get("day", lambda: "new") == "new"
+    assert cache.get("day", lambda: "newer") == "new"  # kept from here on
+    assert len(loads) == 1
+
+
+@pytest.mark.parametrize("seconds", [0, 60])
+def test_the_cache_time_is_a_setting(make_app, seconds):
+    app = make_app(CALENDAR_CACHE_SECONDS=seconds)
+    assert app.extensions["rules_cache"].seconds == seconds
