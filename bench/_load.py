@@ -6,6 +6,7 @@ every request's latency is recorded. Bounded by a request count and a deadline.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import statistics
 import threading
 import time
@@ -45,7 +46,8 @@ def _worker(url: str, threads: int, per_thread: int, make_body: Callable, offset
 
 def run(url: str, clients: int, requests_per_client: int, make_body: Callable,
         processes: int = 4, max_seconds: float = 120) -> dict:
-    """Fire the load; return requests/s, latency percentiles (ms) and status counts."""
+    """Fire the load; return requests/s, latency percentiles (ms), status counts and the
+    CPU seconds the load generator itself used (it shares the machine with the server)."""
     processes = min(processes, clients)
     threads = clients // processes
     queue: mp.Queue = mp.Queue()
@@ -53,6 +55,7 @@ def run(url: str, clients: int, requests_per_client: int, make_body: Callable,
     workers = [mp.Process(target=_worker, args=(url, threads, requests_per_client, make_body,
                                                 p * threads * requests_per_client, deadline, queue))
                for p in range(processes)]
+    cpu_before = os.times()
     started = time.perf_counter()
     for worker in workers:
         worker.start()
@@ -62,6 +65,7 @@ def run(url: str, clients: int, requests_per_client: int, make_body: Callable,
     elapsed = time.perf_counter() - started
     for worker in workers:
         worker.join()
+    cpu_after = os.times()
     latencies = sorted(r[0] * 1000 for r in results)
     statuses: dict[int, int] = {}
     for _, status in results:
@@ -72,4 +76,6 @@ def run(url: str, clients: int, requests_per_client: int, make_body: Callable,
         "p50": statistics.median(latencies),
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "statuses": statuses,
+        "client_cpu": (cpu_after.children_user + cpu_after.children_system
+                       - cpu_before.children_user - cpu_before.children_system),
     }

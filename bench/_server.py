@@ -3,6 +3,7 @@ PostgreSQL database that is dropped afterwards."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -36,6 +37,44 @@ def start_gunicorn(server_args: list[str], app: str, env: dict, port: int) -> su
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{app} did not start")
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
+def server_cpu(process: subprocess.Popen) -> float:
+    """CPU seconds used so far by a gunicorn master and its workers."""
+    return _cpu_of(process.pid) + sum(_cpu_of(pid) for pid in _pids() if _parent_of(pid) == process.pid)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the local PostgreSQL server's processes (0 without one)."""
+    total = 0.0
+    for pid in _pids():
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if name.startswith("postgres"):
+            total += _cpu_of(pid)
+    return total
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _load  # noqa: E402
-from _server import free_port, scratch_postgres, start_gunicorn, stop  # noqa: E402
+from _server import free_port, postgres_cpu, scratch_postgres, server_cpu, start_gunicorn, stop  # noqa: E402
 
 SERVER_SIZE: list[str] = []  # set from the command line
 EXTRA_COUNTERS = 200  # seats per slot: 2 demo counters + these (the day never fills)
@@ -104,9 +104,23 @@ def overbookings(database_url: str) -> int:
     return over_slots + mismatched + over_real
 
 
+def measured(server, url: str, make_body, args) -> dict:
+    """The load, with the CPU that the server, the load generator and PostgreSQL's
+    processes spent per request (they share the machine)."""
+    server_before, postgres_before = server_cpu(server), postgres_cpu()
+    result = _load.run(url, args.clients, args.requests, make_body)
+    per_request = 1000 / max(result["requests"], 1)
+    result["cpu"] = {"server": (server_cpu(server) - server_before) * per_request,
+                     "load generator": result["client_cpu"] * per_request,
+                     "PostgreSQL": (postgres_cpu() - postgres_before) * per_request}
+    return result
+
+
 def report(label: str, result: dict) -> None:
     print(f"{label:<28} {result['rps']:8.0f} req/s   p50 {result['p50']:6.1f} ms   "
           f"p99 {result['p99']:6.1f} ms   n={result['requests']}  statuses={result['statuses']}")
+    print(f"{'':28} CPU per request: " + ", ".join(
+        f"{name} {ms:.2f} ms" for name, ms in result["cpu"].items() if ms >= 0.005))
 
 
 def bench_database(label: str, database_url: str, args, bare_rps: float) -> None:
@@ -117,7 +131,7 @@ def bench_database(label: str, database_url: str, args, bare_rps: float) -> None
         url = f"http://127.0.0.1:{port}"
         day, starts = next_open_day(url)
         _load.run(f"{url}/api/v1/reservations", 4, 5, Booking(starts))  # warm-up
-        result = _load.run(f"{url}/api/v1/reservations", args.clients, args.requests, Booking(starts))
+        result = measured(server, f"{url}/api/v1/reservations", Booking(starts), args)
     finally:
         stop(server)
     report(f"booking ({label}, {day})", result)
@@ -145,7 +159,7 @@ def main() -> None:
                           {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)
     try:
         _load.run(f"http://127.0.0.1:{port}/bare", 4, 5, bare_body)
-        bare_result = _load.run(f"http://127.0.0.1:{port}/bare", args.clients, args.requests, bare_body)
+        bare_result = measured(bare, f"http://127.0.0.1:{port}/bare", bare_body, args)
     finally:
         stop(bare)
     report("bare Flask JSON endpoint", bare_result)

@@ -9,8 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from queue_app.events import bump_seq
 from queue_app.extensions import db
-from queue_app.models import Closure, Counter, Location
+from queue_app.models import Closure, Counter, Location, Service
+from queue_app.services import booking
+from queue_app.services.errors import Invalid
 from queue_app.services.rules_cache import RulesCache
 
 from conftest import book
@@ -97,3 +100,36 @@ def test_a_value_loaded_while_a_change_commits_is_not_kept():
 def test_the_cache_time_is_a_setting(make_app, seconds):
     app = make_app(CALENDAR_CACHE_SECONDS=seconds)
     assert app.extensions["rules_cache"].seconds == seconds
+
+
+def test_a_procedure_made_unreservable_is_refused_at_once(app, client):
+    assert book(client, start=START).status_code == 201  # place and procedure now cached
+    with app.app_context():
+        pickup = db.session.scalar(select(Service).where(Service.slug == "card-pickup"))
+        pickup.reservable = False
+        db.session.commit()
+    response = book(client, start="2027-01-21T10:00:00+09:00")
+    assert response.status_code == 409 and response.get_json()["code"] == "not_reservable"
+
+
+def test_a_cached_place_reads_its_event_number_from_the_database(app):
+    with app.test_request_context():
+        place, _ = booking.get_place_and_service(db.session, "honcho", "card-pickup")
+        assert place.seq == 0
+        db.session.commit()
+        bump_seq(db.session, place.id)  # what every call does
+        db.session.commit()
+        db.session.remove()
+        place, _ = booking.get_place_and_service(db.session, "honcho", "card-pickup")
+        assert place.seq == 1
+
+
+def test_an_unknown_slug_is_named_and_not_cached(app):
+    with app.test_request_context():
+        with pytest.raises(Invalid) as error:
+            booking.get_place_and_service(db.session, "nowhere", "card-pickup")
+        assert "location" in error.value.extra["errors"]
+        with pytest.raises(Invalid) as error:
+            booking.get_place_and_service(db.session, "honcho", "nothing")
+        assert "service" in error.value.extra["errors"]
+        assert not [key for key in app.extensions["rules_cache"]._entries if "nowhere" in key or "nothing" in key]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ..config import TOKYO
 from ..models import Location, Reservation, Service, Slot
-from . import calendar, credentials, outbox
+from . import calendar, credentials, outbox, rules_cache
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import contains_my_number
 from .sql import PerDialect
@@ -60,11 +60,21 @@ _PLACE_AND_SERVICE = (select(Location, Service).join(Service, Service.slug == bi
 
 
 def get_place_and_service(session, location_slug: str, service_slug: str) -> tuple[Location, Service]:
-    """Both in one query (a booking's first); an unknown one is named in the error."""
+    """Both, without a query while the rules cache holds them (every booking reads
+    them); an unknown one is named in the error."""
+    location, service = rules_cache.cached(
+        ("place and service", location_slug, service_slug),
+        lambda: _read_place_and_service(session, location_slug, service_slug))
+    return rules_cache.attach(session, Location, location), rules_cache.attach(session, Service, service)
+
+
+def _read_place_and_service(session, location_slug: str, service_slug: str) -> tuple[dict, dict]:
     row = session.execute(_PLACE_AND_SERVICE, {"location": location_slug, "service": service_slug}).first()
-    if row is None:
-        return get_location(session, location_slug), get_service(session, service_slug)
-    return row.Location, row.Service
+    if row is None:  # raises: an unknown slug is never cached
+        get_location(session, location_slug)
+        get_service(session, service_slug)
+        raise AssertionError("a place and a procedure that both exist always join")
+    return rules_cache.columns_of(row.Location), rules_cache.columns_of(row.Service)
 
 
 def get_service(session, slug: str) -> Service:

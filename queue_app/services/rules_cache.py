@@ -1,8 +1,8 @@
 """A short-lived cache, per application, of what every booking reads and almost nothing
-changes: a place's plan for a day (opening hours, windows, closures) and how many
-residents one of its slots can take.
+changes: the place and the procedure, a place's plan for a day (opening hours, windows,
+closures) and how many residents one of its slots can take.
 
-Without it a booking spends half of its queries re-reading the calendar. A change to
+Without it a booking spends most of its queries re-reading these. A change to
 those tables committed through this process clears the cache at once (the session
 events below); a change committed by another process (a second worker, a command) is
 seen within ``CALENDAR_CACHE_SECONDS``. Calendar changes are made days ahead, so that
@@ -16,17 +16,20 @@ import time
 from typing import Callable, Hashable, TypeVar
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from ..models import CalendarWindow, Closure, Counter, OpeningHours
+from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
 
 T = TypeVar("T")
 
-# What the cached values are computed from: opening hours, windows (and their
-# procedures), closures, and counters (which procedures they serve, whether they take
-# reservations).
-SOURCE_MODELS = (OpeningHours, CalendarWindow, Closure, Counter)
+# What the cached values are computed from: places and procedures, opening hours,
+# windows (and their procedures), closures, and counters (which procedures they serve,
+# whether they take reservations).
+SOURCE_MODELS = (Location, Service, OpeningHours, CalendarWindow, Closure, Counter)
+# Columns that change all day and never come from the cache: a place's event number is
+# bumped by every call (events.py).
+VOLATILE_COLUMNS = frozenset({"seq"})
 MAX_ENTRIES = 10_000  # days × places × procedures stay far below; a bound all the same
 _CHANGED = "rules_cache_source_changed"
 
@@ -70,6 +73,21 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     """``load()`` through the current application's cache (straight through without one)."""
     cache = current_app.extensions.get("rules_cache") if has_app_context() else None
     return cache.get(key, load) if cache is not None else load()
+
+
+def columns_of(instance) -> dict:
+    """What to cache of a loaded row: its column values but the volatile ones."""
+    return {attr.key: getattr(instance, attr.key) for attr in inspect(instance).mapper.column_attrs
+            if attr.key not in VOLATILE_COLUMNS}
+
+
+def attach(session, model, columns: dict):
+    """A cached row as an instance of ``session``, without a query: SQLAlchemy's
+    ``merge(load=False)`` (as in its caching example). A column left out is loaded from
+    the database if it is read."""
+    instance = model(**columns)
+    make_transient_to_detached(instance)
+    return session.merge(instance, load=False)
 
 
 @event.listens_for(Session, "after_flush")
