@@ -14,8 +14,8 @@ ACTIVE_STATUSES = ("booked", "checked_in")
 
 class Slot(db.Model):
     """One 15-minute slot at a place. ``booked`` never passes ``capacity``: the
-    booking service raises it with a conditional UPDATE, and the check constraint is
-    the backstop."""
+    booking service raises it with an upsert whose UPDATE only applies while
+    ``booked < capacity``, and the check constraint is the backstop."""
 
     __tablename__ = "slots"
     __table_args__ = (

@@ -212,7 +212,8 @@ def _free_seat(session, slot_id: int) -> None:
 def book_slot(session, *, location: Location, service: Service, start: datetime,
               contact: Contact, now: datetime, policy: BookingPolicy) -> tuple[Reservation, str]:
     """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
-    (shown once; only its hash is kept)."""
+    (shown once; only its hash is kept). Raises ``NotReservable``, ``SlotFull`` or
+    ``Duplicate``; the caller then rolls back (a seat already taken is given back)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
     slot_id = _take_seat(session, location, start, capacity)
