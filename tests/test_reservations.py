@@ -6,13 +6,15 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from queue_app.config import TOKYO
 from queue_app.extensions import db
 from queue_app.models import Reservation, Slot
+from queue_app.services import booking
 from queue_app.services.credentials import hash_token
 
-from conftest import book, decode_qr
+from conftest import DEFAULT_NOW, book, decode_qr
 
 PROBLEM = "application/problem+json"
 
@@ -196,6 +198,28 @@ def test_a_code_already_taken_is_drawn_again(make_app, backend, monkeypatch):
     assert second.get_json()["code"] == "KMNP-QRTW"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Reservation)) == 2
+
+
+def test_a_duplicate_on_a_full_slot_is_told_it_is_a_duplicate(make_app, backend):
+    client = make_app(backend).test_client()
+    assert book(client, email="same@example.jp").status_code == 201
+    full = "2027-01-15T10:00:00+09:00"
+    assert book(client, start=full).status_code == 201
+    assert book(client, start=full).status_code == 201  # honcho: two seats per slot
+    assert_problem(book(client, email="same@example.jp", start=full), 409, "duplicate")
+    assert_problem(book(client, email="other@example.jp", start=full), 409, "slot_full")
+
+
+def test_an_integrity_error_other_than_a_contact_is_not_a_duplicate(make_app, backend):
+    app = make_app(backend)
+    with app.app_context():
+        values = {"token_hash": "0" * 64, "status": "booked", "location_id": 1, "service_id": 999_999,
+                  "slot_id": 1, "starts_at": DEFAULT_NOW, "ends_at": DEFAULT_NOW,
+                  "name": "山田 花子", "email": "a@example.jp", "phone": None, "language": "ja",
+                  "proxy": False, "created_at": DEFAULT_NOW}
+        with pytest.raises(IntegrityError):  # no such procedure: a foreign key, not a duplicate
+            booking._insert_reservation(db.session, values)
+        db.session.rollback()
 
 
 def test_a_duplicate_gives_its_seat_back(make_app, backend):

@@ -96,12 +96,6 @@ def test_a_value_loaded_while_a_change_commits_is_not_kept():
     assert len(loads) == 1
 
 
-@pytest.mark.parametrize("seconds", [0, 60])
-def test_the_cache_time_is_a_setting(make_app, seconds):
-    app = make_app(CALENDAR_CACHE_SECONDS=seconds)
-    assert app.extensions["rules_cache"].seconds == seconds
-
-
 def test_a_procedure_made_unreservable_is_refused_at_once(app, client):
     assert book(client, start=START).status_code == 201  # place and procedure now cached
     with app.app_context():
@@ -133,3 +127,31 @@ def test_an_unknown_slug_is_named_and_not_cached(app):
             booking.get_place_and_service(db.session, "honcho", "nothing")
         assert "service" in error.value.extra["errors"]
         assert not [key for key in app.extensions["rules_cache"]._entries if "nowhere" in key or "nothing" in key]
+
+
+def test_a_place_the_session_already_holds_keeps_its_fresh_values_and_changes(app):
+    with app.test_request_context():
+        booking.get_place_and_service(db.session, "honcho", "card-pickup")  # now cached
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as conn:  # another process renames the procedure
+            conn.execute(text("UPDATE services SET name_en = 'Card pickup (new)' WHERE slug = 'card-pickup'"))
+        pickup = db.session.scalar(select(Service).where(Service.slug == "card-pickup"))
+        pickup.notes_en = "Bring the postcard."
+        place, service = booking.get_place_and_service(db.session, "honcho", "card-pickup")
+        assert service is pickup and service.name_en == "Card pickup (new)"
+        db.session.commit()
+        assert db.session.scalar(select(Service.notes_en).where(Service.id == pickup.id)) == "Bring the postcard."
+
+
+def test_a_change_flushed_before_a_failed_savepoint_still_clears_the_cache(app, client):
+    assert _availability(client)["open"]
+    with app.app_context():
+        honcho = db.session.scalar(select(Location).where(Location.slug == "honcho"))
+        db.session.add(Closure(location_id=honcho.id, on_date=date(2027, 1, 20), reason="maintenance"))
+        db.session.flush()
+        with pytest.raises(RuntimeError):
+            with db.session.begin_nested():  # as check-in does for its idempotent insert
+                raise RuntimeError("an inner step fails and is rolled back alone")
+        db.session.commit()
+    assert not _availability(client)["open"]

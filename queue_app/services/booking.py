@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..config import TOKYO
-from ..models import Location, Reservation, Service, Slot
+from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
 from . import calendar, credentials, outbox, rules_cache
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import contains_my_number
@@ -209,6 +209,20 @@ def _free_seat(session, slot_id: int) -> None:
                     .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
 
 
+DUPLICATE_DETAIL = ("You already hold a reservation for this procedure. "
+                    "Cancel or move it instead of booking again.")
+
+
+def _holds_active(session, service: Service, contact: Contact) -> bool:
+    """Whether the contact holds an active reservation for the procedure (the partial
+    unique indexes decide; this only chooses the message on a full slot)."""
+    same_contact = [column == value for column, value in
+                    ((Reservation.email, contact.email), (Reservation.phone, contact.phone)) if value]
+    return session.scalar(select(Reservation.id).where(
+        Reservation.service_id == service.id, Reservation.status.in_(ACTIVE_STATUSES),
+        or_(*same_contact)).limit(1)) is not None
+
+
 def book_slot(session, *, location: Location, service: Service, start: datetime,
               contact: Contact, now: datetime, policy: BookingPolicy) -> tuple[Reservation, str]:
     """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
@@ -216,7 +230,13 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     ``Duplicate``; the caller then rolls back (a seat already taken is given back)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
-    slot_id = _take_seat(session, location, start, capacity)
+    try:
+        slot_id = _take_seat(session, location, start, capacity)
+    except SlotFull:
+        # Someone who already holds a reservation hears that, not "choose another slot".
+        if _holds_active(session, service, contact):
+            raise Duplicate(DUPLICATE_DETAIL) from None
+        raise
     token = credentials.new_token()
     reservation = _insert_reservation(session, {
         "token_hash": credentials.hash_token(token), "status": "booked",
@@ -236,26 +256,41 @@ _reservations = Reservation.__table__
 _INSERT_RESERVATION = PerDialect(lambda insert: insert(_reservations)
                                  .on_conflict_do_nothing(index_elements=[_reservations.c.code])
                                  .returning(_reservations.c.id))
+CODE_DRAWS = 10  # 23^8 codes: a second draw is already a rarity
+# The partial unique indexes that keep one active reservation per contact and procedure
+# (models/reservations.py), and the column each one adds to the procedure.
+_CONTACT_INDEXES = {"uq_reservations_active_email": "email", "uq_reservations_active_phone": "phone"}
 
 
 def _insert_reservation(session, values: dict) -> Reservation:
     """Insert a new reservation under a fresh code; the session then holds it as if
     it had been loaded (so later changes to it are flushed as usual)."""
-    while True:
+    for _ in range(CODE_DRAWS):
         values["code"] = credentials.new_code()
         try:
             reservation_id = session.scalar(_INSERT_RESERVATION(session), values)
         except IntegrityError as exc:
-            # The partial unique indexes on (procedure, e-mail) and (procedure, phone)
-            # of active reservations. The caller rolls back: the seat is given back too.
-            raise Duplicate("You already hold a reservation for this procedure. "
-                            "Cancel or move it instead of booking again.") from exc
+            if _is_contact_taken(exc):  # the caller rolls back: the seat is given back too
+                raise Duplicate(DUPLICATE_DETAIL) from exc
+            raise
         if reservation_id is not None:
             break
+    else:
+        raise RuntimeError(f"no free reservation code in {CODE_DRAWS} draws")
     reservation = Reservation(id=reservation_id, **values)
     make_transient_to_detached(reservation)
     session.add(reservation)
     return reservation
+
+
+def _is_contact_taken(error: IntegrityError) -> bool:
+    """Whether ``error`` comes from one of ``_CONTACT_INDEXES``: PostgreSQL names the
+    index, SQLite the columns ("… failed: reservations.service_id, reservations.email")."""
+    index = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if index is not None:
+        return index in _CONTACT_INDEXES
+    return any(str(error.orig).endswith(f"reservations.service_id, reservations.{column}")
+               for column in _CONTACT_INDEXES.values())
 
 
 def get_reservation(session, code: str, token: str | None) -> Reservation:

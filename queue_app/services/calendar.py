@@ -8,7 +8,7 @@ as does an extra closure. The extended-hours window adds time after closing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import jpholiday
@@ -50,10 +50,12 @@ class Window:
         return self.reservation_only or service.reservable
 
 
-@dataclass
+@dataclass(frozen=True)
 class Day:
+    """A place's opening on one date; shared through the rules cache, so immutable."""
+
     date: date
-    windows: list[Window] = field(default_factory=list)
+    windows: tuple[Window, ...] = ()
     closed_reason: str | None = None
 
     @property
@@ -161,12 +163,12 @@ def _plan(rules: _Rules, day: date) -> Day:
             services=frozenset(s.id for s in special.services) or None,
             reservation_only=special.reservation_only))
     windows.sort(key=lambda w: w.starts)
-    return Day(day, windows, None if windows else "no_opening_hours")
+    return Day(day, tuple(windows), None if windows else "no_opening_hours")
 
 
 def get_day(session, location: Location, day: date) -> Day:
-    """The opening of ``location`` on ``day``: its windows, or why it is closed.
-    Kept a few seconds in the rules cache: callers must not change it."""
+    """The opening of ``location`` on ``day``: its windows, or why it is closed
+    (from the rules cache while it holds that day)."""
     return rules_cache.cached(("day", location.id, day),
                               lambda: _plan(_load_rules(session, location, day, day), day))
 

@@ -5,8 +5,9 @@ closures) and how many residents one of its slots can take.
 Without it a booking spends most of its queries re-reading these. A change to
 those tables committed through this process clears the cache at once (the session
 events below); a change committed by another process (a second worker, a command) is
-seen within ``CALENDAR_CACHE_SECONDS``. Calendar changes are made days ahead, so that
-delay costs nothing; 0 switches the cache off.
+seen within ``CALENDAR_CACHE_SECONDS`` (0 switches the cache off). Calendar changes are
+made days ahead, so the delay is harmless, with one lasting trace: a slot's capacity is
+fixed by its first booking (booking._take_seat), from the count that process knew.
 """
 from __future__ import annotations
 
@@ -82,12 +83,19 @@ def columns_of(instance) -> dict:
 
 
 def attach(session, model, columns: dict):
-    """A cached row as an instance of ``session``, without a query: SQLAlchemy's
-    ``merge(load=False)`` (as in its caching example). A column left out is loaded from
-    the database if it is read."""
+    """A cached row as an instance of ``session``, without a query. An instance the
+    session already holds wins (it is at least as fresh, and may carry changes); else a
+    new one joins the session as if loaded. A column left out (``VOLATILE_COLUMNS``) is
+    loaded from the database if it is read."""
+    mapper = inspect(model)
+    key = mapper.identity_key_from_primary_key([columns[column.key] for column in mapper.primary_key])
+    held = session.identity_map.get(key)
+    if held is not None:
+        return held
     instance = model(**columns)
     make_transient_to_detached(instance)
-    return session.merge(instance, load=False)
+    session.add(instance)
+    return instance
 
 
 @event.listens_for(Session, "after_flush")
@@ -106,6 +114,9 @@ def _clear_after_change(session) -> None:
             cache.clear()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_change(session) -> None:
-    session.info.pop(_CHANGED, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_change(session, previous_transaction) -> None:
+    # Only the whole transaction: a savepoint rolled back leaves what was flushed
+    # before it, and that may still be committed.
+    if previous_transaction.parent is None:
+        session.info.pop(_CHANGED, None)
