@@ -138,6 +138,15 @@ def counter_ids(app, location: str = "honcho") -> dict[str, int]:
         return dict(rows.all())
 
 
+def staffed_server(make_app, live_server):
+    """The demo city on a live server, with a staff token and the counters' ids."""
+    app = make_app()
+    server = live_server(app)
+    server.token = staff_token(app)
+    server.counters = counter_ids(app)
+    return server
+
+
 def add_tickets(app, count: int, location: str = "honcho", service: str = "info-change",
                 announce: bool = True) -> list[str]:
     """``count`` waiting walk-in tickets made directly through the models (and one

@@ -12,16 +12,12 @@ from playwright.sync_api import expect
 
 from tests.conftest import free_port
 from tests.realtime_support import (ServerProcess, add_tickets, api, browser_stubs, call_next,
-                                    counter_ids, reservation_ticket, staff_token)
+                                    counter_ids, reservation_ticket, staff_token, staffed_server)
 
 
 @pytest.fixture
 def lobby(make_app, live_server):
-    app = make_app()
-    server = live_server(app)
-    server.token = staff_token(app)
-    server.counters = counter_ids(app)
-    return server
+    return staffed_server(make_app, live_server)
 
 
 def open_display(page, url: str, block_audio: bool = False, enable_sound: bool = True):

@@ -9,17 +9,13 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.realtime_support import (api, browser_stubs, call_next, counter_ids,
-                                    reservation_ticket, staff_token)
+from tests.realtime_support import (api, browser_stubs, call_next, reservation_ticket,
+                                    staffed_server)
 
 
 @pytest.fixture
 def hall(make_app, live_server):
-    app = make_app()
-    server = live_server(app)
-    server.token = staff_token(app)
-    server.counters = counter_ids(app)
-    return server
+    return staffed_server(make_app, live_server)
 
 
 def walk_in(hall, service: str = "reissue") -> dict:
