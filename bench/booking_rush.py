@@ -1,12 +1,13 @@
 """Booking rush: many concurrent residents booking the same day, against gunicorn.
 
 Usage:  .venv/bin/python bench/booking_rush.py [--clients 32] [--requests 100]
-        [--worker-class gthread|gevent] [--workers 1] [--threads 8]
+        [--worker-class gevent|gthread] [--workers 1] [--threads 8]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 For each database it builds a fresh one (migrations + demo city, with 200 extra
 reservation counters so the day never fills and every request is a real booking),
-starts the production server (gunicorn; by default one process with threads), fires
+starts the production server (gunicorn; by default one gevent process, as README's
+Production section runs it), fires
 the load and prints requests/s, p50 and p99 latency, and overbookings (slots holding
 more reservations than their capacity: must be 0). In the same run it serves a bare
 Flask JSON endpoint the same way and prints the ratio.
@@ -143,9 +144,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=100, help="requests per client")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "gevent"])
+    parser.add_argument("--worker-class", default="gevent", choices=["gevent", "gthread"])
     parser.add_argument("--workers", type=int, default=1, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per process")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per process (gthread)")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"),
                         help="a PostgreSQL URL whose server may hold a scratch database")
     args = parser.parse_args()

@@ -35,7 +35,7 @@ def fill_day(app, slug: str, day: str, leave: int = 0):
     with app.app_context():
         location = db.session.scalar(select(Location).where(Location.slug == slug))
         service = booking.get_service(db.session, "card-pickup")
-        capacity = calendar.reservation_capacity(location, service)
+        capacity = calendar.reservation_capacity(db.session, location, service)
         starts = calendar.get_day(db.session, location, datetime.fromisoformat(day).date()).slot_starts(service)
         for index, start in enumerate(starts):
             free = 1 if index < leave else 0

@@ -1,7 +1,7 @@
 """The calendar rules of DOMAIN.md, each checked on a real date."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -72,6 +72,27 @@ def test_the_holiday_window_opens_on_the_2nd_and_4th_sunday_reservation_only(app
     assert _slots(app, "honcho", "card-application", date(2027, 2, 15)) == []
     # Procedures the window does not list cannot be booked that day.
     assert _slots(app, "honcho", "cert-renewal", date(2027, 2, 14)) == []
+
+
+@pytest.mark.parametrize("slug, service_slug, day", [
+    ("honcho", "card-pickup", date(2027, 1, 12)),  # a weekday
+    ("honcho", "card-application", date(2027, 1, 14)),  # Thursday: the extended window too
+    ("honcho", "card-application", date(2027, 2, 14)),  # the holiday window
+    ("honcho", "cert-renewal", date(2027, 2, 14)),  # not in the holiday window
+    ("honcho", "card-pickup", date(2027, 1, 1)),  # closed
+])
+def test_a_booking_start_is_checked_exactly_as_the_listed_slots(app, slug, service_slug, day):
+    """``is_slot_start`` (what a booking asks) agrees with ``slot_starts`` (what the
+    availability lists) at every minute of the day."""
+    with app.app_context():
+        location = db.session.scalar(select(Location).where(Location.slug == slug))
+        service = db.session.scalar(select(Service).where(Service.slug == service_slug))
+        plan = calendar.get_day(db.session, location, day)
+        listed = set(plan.slot_starts(service))
+        midnight = calendar.at(day, time(0, 0))
+        minutes = [midnight + timedelta(minutes=m) for m in range(24 * 60)]
+        assert {m for m in minutes if plan.is_slot_start(service, m)} == listed
+        assert not plan.is_slot_start(service, midnight + timedelta(hours=9, seconds=30))
 
 
 def test_a_first_sunday_and_the_branch_office_have_no_holiday_window(app):

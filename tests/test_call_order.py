@@ -42,7 +42,7 @@ def test_reservations_of_one_slot_go_by_check_in_time(desk):
 
 def test_prioritised_tickets_come_first_in_the_order_prioritised(desk):
     desk.clock.set(2027, 1, 12, 9, 50)
-    w1, w2, w3 = desk.walk_in(), desk.walk_in(), desk.walk_in()
+    _w1, w2, w3 = desk.walk_in(), desk.walk_in(), desk.walk_in()
     desk.check_in(at(10, 0))
     desk.clock.advance(minutes=1)
     assert desk.act(w3["id"], "prioritise", {"reason": "ご高齢の方"}).status_code == 200

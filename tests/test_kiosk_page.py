@@ -15,7 +15,7 @@ from sqlalchemy import select
 from conftest import CHROMIUM, book, decode_qr
 from queue_app.extensions import db
 from queue_app.models import Reservation, Ticket
-from page_helpers import kiosk_token, open_kiosk, watch_errors
+from page_helpers import kiosk_token, open_kiosk
 from page_helpers import no_script_errors  # noqa: F401  (autouse: no script error on any page)
 
 SLOT = "2027-01-14T09:00:00+09:00"  # a Thursday; the test clock starts on Tuesday the 12th

@@ -1,7 +1,6 @@
 """Availability and reservations through the public API (CONTRACT.md)."""
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 import pytest

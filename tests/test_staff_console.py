@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
 from conftest import book
 from page_helpers import (PASSWORD, kiosk_post, kiosk_token, log_in, staff_bearer, staff_user,
-                          waiting_numbers, watch_errors)
+                          waiting_numbers)
 from page_helpers import no_script_errors  # noqa: F401  (autouse: no script error on any page)
 
 SLOT = "2027-01-14T09:00:00+09:00"

@@ -181,7 +181,7 @@ def _login_limit() -> str:
 
 @blp.post("/auth/token")
 @limiter.limit(_login_limit, methods=["POST"])
-@blp.arguments(LoginIn)
+@blp.arguments(LoginIn())
 @blp.response(200, TokenOut)
 def create_token(body):
     """Sign in as staff: a bearer token for ``Authorization: Bearer …``."""

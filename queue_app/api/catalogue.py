@@ -31,7 +31,7 @@ def list_services():
 
 
 @blp.get("/availability")
-@blp.arguments(AvailabilityQuery, location="query")
+@blp.arguments(AvailabilityQuery(), location="query")
 @blp.response(200, AvailabilityOut)
 def get_availability(query):
     """A day's slots for a procedure at a place, with what remains of each."""

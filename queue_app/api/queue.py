@@ -35,7 +35,7 @@ def list_counters(slug):
 
 @blp.get("/locations/<slug>/queue")
 @staff_required
-@blp.arguments(QueueQuery, location="query")
+@blp.arguments(QueueQuery(), location="query")
 @blp.response(200, QueueOut)
 def get_queue(query, slug):
     """Today's waiting tickets in the exact order they will be called, and those at a counter."""
@@ -97,7 +97,7 @@ def close_counter(counter_id):
 
 @blp.get("/locations/<slug>/reservations")
 @staff_required
-@blp.arguments(DateQuery, location="query")
+@blp.arguments(DateQuery(), location="query")
 @blp.response(200, ReservationRowOut(many=True))
 def list_reservations(query, slug):
     """A day's reservations at a place (default today), with whether each checked in.

@@ -24,7 +24,7 @@ def _booking_limit() -> str:
 @blp.post("/reservations")
 @limiter.limit(_booking_limit, methods=["POST"])
 @limiter.limit(_booking_limit, key_func=contact_key, methods=["POST"])  # and per contact
-@blp.arguments(ReservationIn)
+@blp.arguments(ReservationIn())
 @blp.response(201, ReservationOut)
 def create_reservation(body):
     """Reserve a slot. The answer holds the secret token: keep it to manage the booking."""
@@ -39,7 +39,7 @@ def create_reservation(body):
 
 
 @blp.get("/reservations/<code>")
-@blp.arguments(TokenQuery, location="query")
+@blp.arguments(TokenQuery(), location="query")
 @blp.response(200, ReservationOut)
 def get_reservation(query, code):
     """A reservation, for whoever holds its token."""
@@ -48,7 +48,7 @@ def get_reservation(query, code):
 
 
 @blp.delete("/reservations/<code>")
-@blp.arguments(TokenQuery, location="query")
+@blp.arguments(TokenQuery(), location="query")
 @blp.response(200, ReservationOut)
 def cancel_reservation(query, code):
     """Cancel a reservation; its slot is free again at once."""
@@ -59,7 +59,7 @@ def cancel_reservation(query, code):
 
 
 @blp.get("/reservations/<code>/qr.png")
-@blp.arguments(TokenQuery, location="query")
+@blp.arguments(TokenQuery(), location="query")
 @blp.response(200, content_type="image/png")
 def get_reservation_qr(query, code):
     """The QR code the kiosk scans: its text is the reservation's check-in payload."""

@@ -1,5 +1,6 @@
 """Request and response schemas. The same classes validate requests and generate the
-OpenAPI document, so the two cannot disagree."""
+OpenAPI document, so the two cannot disagree. Routes take instances: given a class,
+webargs builds a new schema for every request."""
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate

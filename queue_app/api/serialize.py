@@ -19,6 +19,7 @@ def manage_path(code: str, token: str) -> str:
 def reservation_json(reservation, token: str) -> dict:
     """The Reservation object; ``token`` is the caller's (never stored in clear)."""
     code = reservation.code
+    base = base_url()
     return {
         "code": code,
         "token": token,
@@ -32,7 +33,7 @@ def reservation_json(reservation, token: str) -> dict:
         "phone": reservation.phone,
         "language": reservation.language,
         "proxy": reservation.proxy,
-        "manage_url": base_url() + manage_path(code, token),
-        "qr_url": f"{base_url()}/api/v1/reservations/{code}/qr.png?token={quote(token)}",
+        "manage_url": base + manage_path(code, token),
+        "qr_url": f"{base}/api/v1/reservations/{code}/qr.png?token={quote(token)}",
         "check_in_payload": sign_check_in(code, current_app.config["SECRET_KEY"]),
     }

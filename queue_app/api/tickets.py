@@ -29,7 +29,7 @@ def ticket_body(ticket, now, staff: bool = False) -> dict:
 
 @blp.post("/check-ins")
 @kiosk_required
-@blp.arguments(CheckInIn)
+@blp.arguments(CheckInIn())
 @blp.response(201, TicketEnvelope)
 @blp.alt_response(200, schema=TicketEnvelope, description="Scanned before: the same ticket")
 def create_check_in(body):
@@ -46,7 +46,7 @@ def create_check_in(body):
 
 @blp.post("/tickets")
 @kiosk_or_staff_required
-@blp.arguments(WalkInIn)
+@blp.arguments(WalkInIn())
 @blp.response(201, TicketOut)
 def create_walk_in(body):
     """A walk-in ticket for a procedure, if the place serves walk-ins now."""
@@ -112,7 +112,7 @@ def no_show_ticket(ticket_id):
 
 @blp.post("/tickets/<ticket_id>/cancel")
 @staff_required
-@blp.arguments(CancelIn)
+@blp.arguments(CancelIn())
 @blp.response(200, TicketOut)
 def cancel_ticket(body, ticket_id):
     """Take a waiting or called ticket out of the queue: → cancelled."""
@@ -121,7 +121,7 @@ def cancel_ticket(body, ticket_id):
 
 @blp.post("/tickets/<ticket_id>/transfer")
 @staff_required
-@blp.arguments(TransferIn)
+@blp.arguments(TransferIn())
 @blp.response(200, TicketOut)
 def transfer_ticket(body, ticket_id):
     """Back into the queue for another procedure and/or counter, keeping its place."""
@@ -137,7 +137,7 @@ def transfer_ticket(body, ticket_id):
 
 @blp.post("/tickets/<ticket_id>/prioritise")
 @staff_required
-@blp.arguments(PrioritiseIn)
+@blp.arguments(PrioritiseIn())
 @blp.response(200, TicketOut)
 def prioritise_ticket(body, ticket_id):
     """Move a waiting ticket into the priority band (in the order prioritised)."""

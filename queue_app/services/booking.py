@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 
 from ..config import TOKYO
 from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
@@ -59,22 +58,21 @@ _PLACE_AND_SERVICE = (select(Location, Service).join(Service, Service.slug == bi
                       .where(Location.slug == bindparam("location")))
 
 
-def get_place_and_service(session, location_slug: str, service_slug: str) -> tuple[Location, Service]:
-    """Both, without a query while the rules cache holds them (every booking reads
-    them); an unknown one is named in the error."""
-    location, service = rules_cache.cached(
-        ("place and service", location_slug, service_slug),
-        lambda: _read_place_and_service(session, location_slug, service_slug))
-    return rules_cache.attach(session, Location, location), rules_cache.attach(session, Service, service)
+def get_place_and_service(session, location_slug: str, service_slug: str) -> tuple[tuple, tuple]:
+    """Both, as read-only records of their columns (``rules_cache.snapshot``), without a
+    query while the rules cache holds them: every booking reads them. An unknown one is
+    named in the error."""
+    return rules_cache.cached(("place and service", location_slug, service_slug),
+                              lambda: _read_place_and_service(session, location_slug, service_slug))
 
 
-def _read_place_and_service(session, location_slug: str, service_slug: str) -> tuple[dict, dict]:
+def _read_place_and_service(session, location_slug: str, service_slug: str) -> tuple[tuple, tuple]:
     row = session.execute(_PLACE_AND_SERVICE, {"location": location_slug, "service": service_slug}).first()
     if row is None:  # raises: an unknown slug is never cached
         get_location(session, location_slug)
         get_service(session, service_slug)
         raise AssertionError("a place and a procedure that both exist always join")
-    return rules_cache.columns_of(row.Location), rules_cache.columns_of(row.Service)
+    return rules_cache.snapshot(row.Location), rules_cache.snapshot(row.Service)
 
 
 def get_service(session, slug: str) -> Service:
@@ -144,7 +142,7 @@ def get_availability(session, location: Location, service: Service, day: date,
     """The day's slots for a procedure, each with its capacity and what remains.
     A slot that can no longer be booked (too soon, past, beyond the horizon) shows 0."""
     plan = calendar.get_day(session, location, day)
-    capacity = calendar.reservation_capacity(location, service)
+    capacity = calendar.reservation_capacity(session, location, service)
     starts = plan.slot_starts(service) if capacity else []
     booked = {}
     if starts:
@@ -171,8 +169,8 @@ def _check_reservable(session, location, service, start, now, policy) -> int:
     """Refuse a start that cannot be booked now; return the slot's capacity."""
     start = start.astimezone(TOKYO)
     plan = calendar.get_day(session, location, start.date())
-    capacity = calendar.reservation_capacity(location, service)
-    if start not in plan.slot_starts(service) or not capacity:
+    capacity = calendar.reservation_capacity(session, location, service)
+    if not plan.is_slot_start(service, start) or not capacity:
         raise NotReservable("There is no reservable slot for this procedure at that time.")
     if start < now:
         raise NotReservable("That slot is in the past.")
@@ -193,11 +191,11 @@ _TAKE_SEAT = PerDialect(lambda insert: insert(_slots)
                         .returning(_slots.c.id))
 
 
-def _take_seat(session, location: Location, start: datetime, capacity: int) -> int:
+def _take_seat(connection, location: Location, start: datetime, capacity: int) -> int:
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
     One statement: the first booking creates the slot's row with ``capacity``; later
     ones add one only while ``booked < capacity`` (no row back means full)."""
-    slot_id = session.scalar(_TAKE_SEAT(session), {
+    slot_id = connection.scalar(_TAKE_SEAT(connection), {
         "location_id": location.id, "starts_at": start, "capacity": capacity})
     if slot_id is None:
         raise SlotFull("That slot is fully booked; please choose another.")
@@ -223,30 +221,53 @@ def _holds_active(session, service: Service, contact: Contact) -> bool:
         or_(*same_contact)).limit(1)) is not None
 
 
+@dataclass(frozen=True)
+class NewReservation:
+    """A reservation just booked, as the resident's answer and the confirmation need it.
+    A plain record, not a model instance: the booking writes with Core (module note)."""
+
+    id: int
+    code: str
+    location: tuple  # rules_cache.snapshot records: .slug, .id …
+    service: tuple
+    starts_at: datetime
+    ends_at: datetime
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    proxy: bool
+    status: str = "booked"
+
+
 def book_slot(session, *, location: Location, service: Service, start: datetime,
-              contact: Contact, now: datetime, policy: BookingPolicy) -> tuple[Reservation, str]:
+              contact: Contact, now: datetime, policy: BookingPolicy) -> tuple[NewReservation, str]:
     """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
     (shown once; only its hash is kept). Raises ``NotReservable``, ``SlotFull`` or
     ``Duplicate``; the caller then rolls back (a seat already taken is given back)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
+    connection = session.connection()  # the writes below are Core: no unit of work
     try:
-        slot_id = _take_seat(session, location, start, capacity)
+        slot_id = _take_seat(connection, location, start, capacity)
     except SlotFull:
         # Someone who already holds a reservation hears that, not "choose another slot".
         if _holds_active(session, service, contact):
             raise Duplicate(DUPLICATE_DETAIL) from None
         raise
     token = credentials.new_token()
-    reservation = _insert_reservation(session, {
+    ends = start + timedelta(minutes=service.duration_minutes)
+    reservation_id, code = _insert_reservation(connection, {
         "token_hash": credentials.hash_token(token), "status": "booked",
         "location_id": location.id, "service_id": service.id, "slot_id": slot_id,
-        "starts_at": start, "ends_at": start + timedelta(minutes=service.duration_minutes),
-        "name": contact.name, "email": contact.email, "phone": contact.phone,
-        "language": contact.language, "proxy": contact.proxy, "created_at": now,
-        "checked_in_at": None, "cancelled_at": None, "reminder_sent_at": None, "purged_at": None,
+        "starts_at": start, "ends_at": ends, "name": contact.name, "email": contact.email,
+        "phone": contact.phone, "language": contact.language, "proxy": contact.proxy,
+        "created_at": now, "checked_in_at": None, "cancelled_at": None,
+        "reminder_sent_at": None, "purged_at": None,
     })
-    outbox.enqueue_confirmation(session, reservation, token, now)
+    reservation = NewReservation(reservation_id, code, location, service, start, ends, contact.name,
+                                 contact.email, contact.phone, contact.language, contact.proxy)
+    outbox.enqueue_confirmation(connection, reservation, token, now)
     return reservation, token
 
 
@@ -262,25 +283,19 @@ CODE_DRAWS = 10  # 23^8 codes: a second draw is already a rarity
 _CONTACT_INDEXES = {"uq_reservations_active_email": "email", "uq_reservations_active_phone": "phone"}
 
 
-def _insert_reservation(session, values: dict) -> Reservation:
-    """Insert a new reservation under a fresh code; the session then holds it as if
-    it had been loaded (so later changes to it are flushed as usual)."""
+def _insert_reservation(connection, values: dict) -> tuple[int, str]:
+    """Insert a new reservation under a fresh code; return its id and code."""
     for _ in range(CODE_DRAWS):
-        values["code"] = credentials.new_code()
+        code = values["code"] = credentials.new_code()
         try:
-            reservation_id = session.scalar(_INSERT_RESERVATION(session), values)
+            reservation_id = connection.scalar(_INSERT_RESERVATION(connection), values)
         except IntegrityError as exc:
             if _is_contact_taken(exc):  # the caller rolls back: the seat is given back too
                 raise Duplicate(DUPLICATE_DETAIL) from exc
             raise
         if reservation_id is not None:
-            break
-    else:
-        raise RuntimeError(f"no free reservation code in {CODE_DRAWS} draws")
-    reservation = Reservation(id=reservation_id, **values)
-    make_transient_to_detached(reservation)
-    session.add(reservation)
-    return reservation
+            return reservation_id, code
+    raise RuntimeError(f"no free reservation code in {CODE_DRAWS} draws")
 
 
 def _is_contact_taken(error: IntegrityError) -> bool:
@@ -328,7 +343,7 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
     capacity = _check_reservable(session, location, service, new_start, now, policy)
     if new_start == reservation.starts_at:
         return reservation
-    new_slot_id = _take_seat(session, location, new_start, capacity)
+    new_slot_id = _take_seat(session.connection(), location, new_start, capacity)
     _free_seat(session, reservation.slot_id)
     reservation.slot_id = new_slot_id
     reservation.starts_at = new_start

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 import jpholiday
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import object_session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..config import TOKYO
 from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
@@ -68,6 +68,16 @@ class Day:
 
     def window_at(self, moment: datetime) -> Window | None:
         return next((w for w in self.windows if w.starts <= moment < w.ends), None)
+
+    def is_slot_start(self, service: Service, moment: datetime) -> bool:
+        """Whether a bookable slot for ``service`` starts at ``moment``: the same as
+        ``moment in slot_starts(service)``, without building the day's list (every
+        booking asks)."""
+        step = timedelta(minutes=SLOT_MINUTES)
+        return any(window.is_reservable(service) and window.slots_from <= moment
+                   and moment + step <= window.slots_until
+                   and (moment - window.slots_from) % step == timedelta(0)
+                   for window in self.windows)
 
     def slot_starts(self, service: Service) -> list[datetime]:
         """The starts of the bookable slots for ``service`` on this day, in order."""
@@ -189,12 +199,12 @@ def offered_services(location: Location) -> set[int]:
     return {s.id for counter in location.counters for s in counter.services}
 
 
-def reservation_capacity(location: Location, service: Service) -> int:
+def reservation_capacity(session, location: Location, service: Service) -> int:
     """How many residents one slot can take: counters that take reservations
     and serve this procedure (one resident per counter per slot). One query, or none
     while the rules cache holds it."""
     def count() -> int:
-        return object_session(location).scalar(
+        return session.scalar(
             select(func.count()).select_from(Counter).join(counter_services)
             .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
                    counter_services.c.service_id == service.id))

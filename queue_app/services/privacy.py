@@ -6,6 +6,7 @@ import unicodedata
 
 # Digits, possibly separated by spaces or dashes as people write numbers down.
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑–—ー－]*\d)*")
+_NOT_DIGIT = re.compile(r"\D")
 
 
 def contains_my_number(value) -> bool:
@@ -14,7 +15,7 @@ def contains_my_number(value) -> bool:
     A run after "+" is an international phone number (+81 90-1234-5678), not one."""
     if isinstance(value, str):
         text = unicodedata.normalize("NFKC", value)
-        return any(sum(c.isdigit() for c in m.group()) == 12
+        return any(len(_NOT_DIGIT.sub("", m.group())) == 12
                    for m in _DIGIT_RUN.finditer(text)
                    if not text[:m.start()].rstrip().endswith("+"))
     if isinstance(value, dict):

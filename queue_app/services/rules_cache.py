@@ -11,6 +11,8 @@ fixed by its first booking (booking._take_seat), from the count that process kne
 """
 from __future__ import annotations
 
+import collections
+import functools
 import itertools
 import threading
 import time
@@ -18,7 +20,7 @@ from typing import Callable, Hashable, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
 
@@ -76,26 +78,19 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     return cache.get(key, load) if cache is not None else load()
 
 
-def columns_of(instance) -> dict:
-    """What to cache of a loaded row: its column values but the volatile ones."""
-    return {attr.key: getattr(instance, attr.key) for attr in inspect(instance).mapper.column_attrs
-            if attr.key not in VOLATILE_COLUMNS}
+@functools.cache
+def _row_type(model) -> type:
+    keys = [attr.key for attr in inspect(model).column_attrs if attr.key not in VOLATILE_COLUMNS]
+    return collections.namedtuple(f"{model.__name__}Row", keys)
 
 
-def attach(session, model, columns: dict):
-    """A cached row as an instance of ``session``, without a query. An instance the
-    session already holds wins (it is at least as fresh, and may carry changes); else a
-    new one joins the session as if loaded. A column left out (``VOLATILE_COLUMNS``) is
-    loaded from the database if it is read."""
-    mapper = inspect(model)
-    key = mapper.identity_key_from_primary_key([columns[column.key] for column in mapper.primary_key])
-    held = session.identity_map.get(key)
-    if held is not None:
-        return held
-    instance = model(**columns)
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return instance
+def snapshot(instance) -> tuple:
+    """A loaded row as what the cache keeps and hands out: a read-only record of its
+    columns but the volatile ones (``place.seq`` raises AttributeError, never a stale
+    number). Records are shared by every request of the process and belong to no
+    session, so reading one costs no more than reading a tuple."""
+    row_type = _row_type(type(instance))
+    return row_type(*(getattr(instance, key) for key in row_type._fields))
 
 
 @event.listens_for(Session, "after_flush")

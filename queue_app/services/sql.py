@@ -10,13 +10,16 @@ import functools
 from typing import Callable
 
 from sqlalchemy import Table
+from sqlalchemy.engine import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def dialect_of(session) -> str:
-    return session.get_bind().dialect.name
+    """The dialect's name, for a session or a connection (the hot paths run Core
+    statements on ``session.connection()``: a session adds its own bookkeeping to each)."""
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
 
 
 class PerDialect:

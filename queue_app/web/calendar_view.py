@@ -63,7 +63,7 @@ def _cell(day: date, reservation_only: bool, slots: list[dict]) -> DayCell:
 def _month_cells(session, location, service, days: list[date], now, policy) -> dict[date, DayCell]:
     """Each day's cell, with one query for the seats booked in the whole month (the
     per-day availability would ask once a day)."""
-    capacity = calendar.reservation_capacity(location, service)
+    capacity = calendar.reservation_capacity(session, location, service)
     every_day = calendar.get_days(session, location, min(days), max(days))
     plans = {day: every_day[day] for day in days}
     starts = {day: (plan.slot_starts(service) if capacity else []) for day, plan in plans.items()}
@@ -114,7 +114,7 @@ def reservable_services(session, location: Location) -> list[tuple[Service, bool
     services = session.scalars(select(Service).order_by(Service.position)).all()
     result = []
     for service in services:
-        if not calendar.reservation_capacity(location, service):
+        if not calendar.reservation_capacity(session, location, service):
             continue
         if service.reservable:
             result.append((service, False))
