@@ -7,10 +7,10 @@ Usage:  .venv/bin/python bench/booking_rush.py [--clients 32] [--requests 100]
 For each database it builds a fresh one (migrations + demo city, with 200 extra
 reservation counters so the day never fills and every request is a real booking),
 starts the production server (gunicorn; by default one gevent process, as README's
-Production section runs it), fires
-the load and prints requests/s, p50 and p99 latency, and overbookings (slots holding
-more reservations than their capacity: must be 0). In the same run it serves a bare
-Flask JSON endpoint the same way and prints the ratio.
+Production section runs it), fires the load and prints requests/s, p50 and p99
+latency, and overbookings (slots holding more reservations than their capacity: must
+be 0). A bare Flask JSON endpoint, served the same way, is measured before and after
+each database, and the booking's throughput is printed as a ratio to it.
 """
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def report(label: str, result: dict) -> None:
         f"{name} {ms:.2f} ms" for name, ms in result["cpu"].items() if ms >= 0.005))
 
 
-def bench_database(label: str, database_url: str, args, bare_rps: float) -> None:
+def bench_database(label: str, database_url: str, args) -> dict:
     prepare_database(database_url)
     port = free_port()
     server = start_gunicorn(SERVER + SERVER_SIZE, "wsgi:app", _env(database_url), port)
@@ -136,8 +136,28 @@ def bench_database(label: str, database_url: str, args, bare_rps: float) -> None
     finally:
         stop(server)
     report(f"booking ({label}, {day})", result)
-    print(f"{'':28} ratio to bare endpoint: {result['rps'] / bare_rps:.2f}   "
-          f"overbookings: {overbookings(database_url)}")
+    result["overbookings"] = overbookings(database_url)
+    return result
+
+
+def bench_bare(args) -> float:
+    port = free_port()
+    bare = start_gunicorn(SERVER + SERVER_SIZE, "bare_app:app",
+                          {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)
+    try:
+        _load.run(f"http://127.0.0.1:{port}/bare", 4, 5, bare_body)
+        result = measured(bare, f"http://127.0.0.1:{port}/bare", bare_body, args)
+    finally:
+        stop(bare)
+    report("bare Flask JSON endpoint", result)
+    return result["rps"]
+
+
+def compare(label: str, booking: dict, bare_before: float, bare_after: float) -> None:
+    """The machine's speed drifts (other tenants): the bare endpoint is measured just
+    before and just after each database, and the booking compared with their mean."""
+    print(f"{label + ' booking:':<28} ratio to bare endpoint {booking['rps'] / ((bare_before + bare_after) / 2):.2f} "
+          f"(mean of the two around it)   overbookings: {booking['overbookings']}")
 
 
 def main() -> None:
@@ -155,21 +175,16 @@ def main() -> None:
     print(f"{args.clients} clients x {args.requests} requests, "
           f"server: gunicorn {' '.join(SERVER + SERVER_SIZE)}")
 
-    port = free_port()
-    bare = start_gunicorn(SERVER + SERVER_SIZE, "bare_app:app",
-                          {**os.environ, "PYTHONPATH": str(ROOT / "bench")}, port)
-    try:
-        _load.run(f"http://127.0.0.1:{port}/bare", 4, 5, bare_body)
-        bare_result = measured(bare, f"http://127.0.0.1:{port}/bare", bare_body, args)
-    finally:
-        stop(bare)
-    report("bare Flask JSON endpoint", bare_result)
-
+    bare = [bench_bare(args)]
     with tempfile.TemporaryDirectory() as tmp:
-        bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args, bare_result["rps"])
+        sqlite_result = bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args)
+    bare.append(bench_bare(args))
+    compare("SQLite", sqlite_result, *bare[-2:])
     if args.postgres:
         with scratch_postgres(args.postgres) as url:
-            bench_database("PostgreSQL", url, args, bare_result["rps"])
+            postgres_result = bench_database("PostgreSQL", url, args)
+        bare.append(bench_bare(args))
+        compare("PostgreSQL", postgres_result, *bare[-2:])
     else:
         print("PostgreSQL: skipped (pass --postgres or set TEST_DATABASE_URL)")
 

@@ -6,8 +6,10 @@ constraint is the backstop); one active reservation per contact and procedure is
 partial unique index. Services never commit: the caller commits once.
 
 A booking is the request that comes in rushes (the morning a holiday window opens), so
-its statements are built once and run with parameters, and it writes with Core rather
-than the unit of work: on SQLite, building and flushing cost more than the SQL itself.
+it is kept lean: the place and procedure come from the rules cache as read-only
+records, and its three inserts (seat, reservation, confirmation e-mail) are compiled
+once and run on the driver's cursor (``sql.DriverStatement``), never through the unit
+of work: on SQLite, SQLAlchemy's bookkeeping costs more than the SQL itself.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
 from . import calendar, credentials, outbox, rules_cache
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import contains_my_number
-from .sql import PerDialect
+from .sql import DriverStatement
 
 
 @dataclass(frozen=True)
@@ -182,24 +184,24 @@ def _check_reservable(session, location, service, start, now, policy) -> int:
 
 
 _slots = Slot.__table__
-_TAKE_SEAT = PerDialect(lambda insert: insert(_slots)
-                        .values(location_id=bindparam("location_id"), starts_at=bindparam("starts_at"),
-                                capacity=bindparam("capacity"), booked=1)
-                        .on_conflict_do_update(index_elements=[_slots.c.location_id, _slots.c.starts_at],
-                                               set_={"booked": _slots.c.booked + 1},
-                                               where=_slots.c.booked < _slots.c.capacity)
-                        .returning(_slots.c.id))
+_TAKE_SEAT = DriverStatement(lambda insert: insert(_slots)
+                             .values(location_id=bindparam("location_id"), starts_at=bindparam("starts_at"),
+                                     capacity=bindparam("capacity"), booked=1)
+                             .on_conflict_do_update(index_elements=[_slots.c.location_id, _slots.c.starts_at],
+                                                    set_={"booked": _slots.c.booked + 1},
+                                                    where=_slots.c.booked < _slots.c.capacity)
+                             .returning(_slots.c.id))
 
 
 def _take_seat(connection, location: Location, start: datetime, capacity: int) -> int:
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
     One statement: the first booking creates the slot's row with ``capacity``; later
     ones add one only while ``booked < capacity`` (no row back means full)."""
-    slot_id = connection.scalar(_TAKE_SEAT(connection), {
-        "location_id": location.id, "starts_at": start, "capacity": capacity})
-    if slot_id is None:
+    row = _TAKE_SEAT.execute(connection, {
+        "location_id": location.id, "starts_at": start, "capacity": capacity}).fetchone()
+    if row is None:
         raise SlotFull("That slot is fully booked; please choose another.")
-    return slot_id
+    return row[0]
 
 
 def _free_seat(session, slot_id: int) -> None:
@@ -224,7 +226,7 @@ def _holds_active(session, service: Service, contact: Contact) -> bool:
 @dataclass(frozen=True)
 class NewReservation:
     """A reservation just booked, as the resident's answer and the confirmation need it.
-    A plain record, not a model instance: the booking writes with Core (module note)."""
+    A plain record, not a model instance: the booking bypasses the ORM (module note)."""
 
     id: int
     code: str
@@ -247,7 +249,7 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     ``Duplicate``; the caller then rolls back (a seat already taken is given back)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
-    connection = session.connection()  # the writes below are Core: no unit of work
+    connection = session.connection()  # the writes below go to the driver (sql.DriverStatement)
     try:
         slot_id = _take_seat(connection, location, start, capacity)
     except SlotFull:
@@ -274,9 +276,9 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
 _reservations = Reservation.__table__
 # A code already taken inserts nothing (and another code is drawn); any other unique
 # index that fails raises.
-_INSERT_RESERVATION = PerDialect(lambda insert: insert(_reservations)
-                                 .on_conflict_do_nothing(index_elements=[_reservations.c.code])
-                                 .returning(_reservations.c.id))
+_INSERT_RESERVATION = DriverStatement(lambda insert: insert(_reservations)
+                                      .on_conflict_do_nothing(index_elements=[_reservations.c.code])
+                                      .returning(_reservations.c.id))
 CODE_DRAWS = 10  # 23^8 codes: a second draw is already a rarity
 # The partial unique indexes that keep one active reservation per contact and procedure
 # (models/reservations.py), and the column each one adds to the procedure.
@@ -288,13 +290,13 @@ def _insert_reservation(connection, values: dict) -> tuple[int, str]:
     for _ in range(CODE_DRAWS):
         code = values["code"] = credentials.new_code()
         try:
-            reservation_id = connection.scalar(_INSERT_RESERVATION(connection), values)
+            row = _INSERT_RESERVATION.execute(connection, values).fetchone()
         except IntegrityError as exc:
             if _is_contact_taken(exc):  # the caller rolls back: the seat is given back too
                 raise Duplicate(DUPLICATE_DETAIL) from exc
             raise
-        if reservation_id is not None:
-            return reservation_id, code
+        if row is not None:
+            return row[0], code
     raise RuntimeError(f"no free reservation code in {CODE_DRAWS} draws")
 
 

@@ -1,51 +1,96 @@
-"""Small SQL helpers that differ between SQLite and PostgreSQL.
+"""Small SQL helpers that differ between SQLite and PostgreSQL, and the driver-level
+statements of the booking path.
 
-Their statements are built once per table and dialect and then run with parameters:
+Statements are built once per table and dialect and then run with parameters:
 building a SQLAlchemy statement costs more than running it on SQLite (a SELECT by a
 unique key: 24 µs built once, 60 µs built each time, 83 µs through the ORM).
 """
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def dialect_of(session) -> str:
-    """The dialect's name, for a session or a connection (the hot paths run Core
-    statements on ``session.connection()``: a session adds its own bookkeeping to each)."""
+    """The dialect's name, for a session or a connection."""
     return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
 
 
-class PerDialect:
-    """A statement built on first use by ``build(insert)``, once for each dialect, where
-    ``insert`` is that dialect's INSERT construct (both have ON CONFLICT)."""
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order (SQLite's "?"); None: by name
+    constants: dict  # values the statement binds itself (``booked=1``)
+    processors: dict  # name -> SQLAlchemy's bind processor for its column type
+
+
+class DriverStatement:
+    """A Core statement run on the driver's own cursor, inside the connection's
+    transaction, for the few statements of the booking path.
+
+    ``build(insert)`` makes the statement from that dialect's INSERT construct (both have
+    ON CONFLICT). SQLAlchemy compiles it once per dialect and set of parameter names, and
+    its own bind processors turn each value into what Core would send (a TokyoDateTime
+    into naive UTC, a datetime into SQLite's text…), so rows are stored exactly as
+    through Core (tests/test_sql.py). What is skipped is SQLAlchemy's per-execution
+    bookkeeping (execution context, result wrapping, statement events), which on this
+    path costs more than the database's own work (README, "Booking rush"). Driver errors
+    come out as SQLAlchemy's (``IntegrityError`` …), parameters hidden.
+    """
 
     def __init__(self, build: Callable):
         self._build = build
-        self._built: dict[str, object] = {}
+        self._compiled: dict[tuple, _Compiled] = {}
 
-    def __call__(self, session):
-        dialect = dialect_of(session)
-        statement = self._built.get(dialect)
-        if statement is None:
-            statement = self._built[dialect] = self._build(INSERTS[dialect])
-        return statement
+    def execute(self, connection: Connection, params: dict):
+        """Run with ``params``; return the DBAPI cursor (fetch RETURNING rows from it)."""
+        dialect = connection.dialect
+        compiled = self._compiled.get((dialect.name, *params))
+        if compiled is None:
+            compiled = self._compiled[(dialect.name, *params)] = self._compile(dialect, list(params))
+        values = {**compiled.constants, **params}
+        for name, process in compiled.processors.items():
+            values[name] = process(values[name])
+        arguments = [values[name] for name in compiled.order] if compiled.order is not None else values
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, arguments)
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(compiled.sql, None, error, dialect.loaded_dbapi.Error,
+                                      hide_parameters=True, dialect=dialect) from error
+        return cursor
+
+    def _compile(self, dialect, names: list[str]) -> _Compiled:
+        compiled = self._build(INSERTS[dialect.name]).compile(dialect=dialect, column_keys=names)
+        processors = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        constants = {name: bind.value for name, bind in compiled.binds.items()
+                     if name not in names and not bind.required}
+        order = tuple(compiled.positiontup) if compiled.positional else None
+        return _Compiled(compiled.string, order, constants, processors)
 
 
 @functools.cache
-def _insert_ignore(table: Table, keys: tuple[str, ...], dialect: str):
-    return INSERTS[dialect](table).on_conflict_do_nothing(index_elements=list(keys))
+def _insert_ignore(table: Table, keys: tuple[str, ...]) -> DriverStatement:
+    return DriverStatement(lambda insert: insert(table).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 def insert_ignore(session, model, values: dict, keys: list[str]) -> None:
-    """INSERT … ON CONFLICT (keys) DO NOTHING: create a row unless it already exists."""
-    session.execute(_insert_ignore(model.__table__, tuple(keys), dialect_of(session)), values)
+    """INSERT … ON CONFLICT (keys) DO NOTHING: create a row unless it already exists.
+    ``session`` may be a session or the connection the caller already holds."""
+    connection = session if isinstance(session, Connection) else session.connection()
+    _insert_ignore(model.__table__, tuple(keys)).execute(connection, values)
 
 
 @functools.cache
