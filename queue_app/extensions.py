@@ -93,6 +93,8 @@ def _sqlite_on_begin(connection):
         return
     # Straight to the driver: every request that touches the database passes here, and
     # SQLAlchemy's statement machinery costs several times what SQLite takes for this.
+    # (A failure here is sqlite3's own OperationalError, unwrapped: SQLAlchemy calls
+    # this event outside its error handling either way; nothing catches either kind.)
     driver = connection.connection.driver_connection
     if not write_intent.get():
         driver.execute("BEGIN")

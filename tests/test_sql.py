@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from queue_app.config import TOKYO
 from queue_app.extensions import db
-from queue_app.models import Location, Slot
-from queue_app.services import booking
+from queue_app.models import Location, OutboxMessage, Reservation, Slot
+from queue_app.services import booking, outbox
 from queue_app.services.errors import SlotFull
-from queue_app.services.sql import DriverStatement
+from queue_app.services.sql import DriverStatement, insert_ignore
 
 START = datetime(2027, 1, 13, 10, 15, tzinfo=TOKYO)
 _slots = Slot.__table__
@@ -64,13 +64,38 @@ def test_a_driver_error_is_sqlalchemys_and_hides_the_values(make_app, backend):
         INSERT_SLOT.execute(connection, values)
         with pytest.raises(IntegrityError) as error:
             INSERT_SLOT.execute(connection, dict(values, capacity=987654))
-        assert error.value.orig is not None and "987654" not in str(error.value)
+        assert error.value.orig is not None
+        assert "SQL parameters hidden" in str(error.value) and "987654" not in str(error.value)
         db.session.rollback()
 
 
-def test_a_missing_value_is_refused_before_anything_is_sent(make_app):
+def test_what_core_would_fill_in_is_refused_before_anything_is_sent(make_app):
     app = make_app()
     with app.app_context():
-        with pytest.raises(KeyError):
-            booking._TAKE_SEAT.execute(db.session.connection(), {"location_id": 1, "capacity": 2})
+        connection = db.session.connection()
+        with pytest.raises(ValueError, match="no value for starts_at"):
+            booking._TAKE_SEAT.execute(connection, {"location_id": 1, "capacity": 2})
+        # language, status and attempts have Python-side defaults: Core would fill them in.
+        with pytest.raises(ValueError, match="language, status, attempts"):
+            insert_ignore(connection, OutboxMessage, {
+                "dedupe_key": "confirmation:1", "template": "confirmation", "reservation_id": 1,
+                "recipient": "a@example.jp", "secret": None, "next_attempt_at": START, "created_at": START,
+            }, ["dedupe_key"])
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        db.session.rollback()
+
+
+def test_pending_changes_are_flushed_before_an_outbox_insert(app):
+    """``insert_ignore`` given a session behaves as ``session.execute`` did: what the
+    session holds unflushed is written first (the message's reservation, here)."""
+    from conftest import book
+
+    reservation_code = book(app.test_client()).get_json()["code"]
+    with app.app_context():
+        reservation = db.session.scalar(select(Reservation).where(Reservation.code == reservation_code))
+        reservation.language = "en"  # pending, not flushed
+        outbox.enqueue_reminder(db.session, reservation, START)
+        language = db.session.connection().execute(text(  # a connection never flushes
+            "SELECT language FROM reservations WHERE id = :id"), {"id": reservation.id}).scalar()
+        assert language == "en"
         db.session.rollback()

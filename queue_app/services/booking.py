@@ -7,9 +7,10 @@ partial unique index. Services never commit: the caller commits once.
 
 A booking is the request that comes in rushes (the morning a holiday window opens), so
 it is kept lean: the place and procedure come from the rules cache as read-only
-records, and its three inserts (seat, reservation, confirmation e-mail) are compiled
-once and run on the driver's cursor (``sql.DriverStatement``), never through the unit
-of work: on SQLite, SQLAlchemy's bookkeeping costs more than the SQL itself.
+records, and its inserts (the seat, the reservation, the confirmation e-mail when there
+is an address) are compiled once and run on the driver's cursor (``sql.DriverStatement``),
+never through the unit of work: on SQLite, SQLAlchemy's bookkeeping costs more than the
+SQL itself.
 """
 from __future__ import annotations
 
@@ -197,11 +198,11 @@ def _take_seat(connection, location: Location, start: datetime, capacity: int) -
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
     One statement: the first booking creates the slot's row with ``capacity``; later
     ones add one only while ``booked < capacity`` (no row back means full)."""
-    row = _TAKE_SEAT.execute(connection, {
-        "location_id": location.id, "starts_at": start, "capacity": capacity}).fetchone()
-    if row is None:
+    rows = _TAKE_SEAT.execute(connection, {
+        "location_id": location.id, "starts_at": start, "capacity": capacity})
+    if not rows:
         raise SlotFull("That slot is fully booked; please choose another.")
-    return row[0]
+    return rows[0][0]
 
 
 def _free_seat(session, slot_id: int) -> None:
@@ -230,8 +231,8 @@ class NewReservation:
 
     id: int
     code: str
-    location: tuple  # rules_cache.snapshot records: .slug, .id …
-    service: tuple
+    location: Location  # or its cached record (rules_cache.snapshot): the same attributes
+    service: Service
     starts_at: datetime
     ends_at: datetime
     name: str
@@ -290,13 +291,13 @@ def _insert_reservation(connection, values: dict) -> tuple[int, str]:
     for _ in range(CODE_DRAWS):
         code = values["code"] = credentials.new_code()
         try:
-            row = _INSERT_RESERVATION.execute(connection, values).fetchone()
+            rows = _INSERT_RESERVATION.execute(connection, values)
         except IntegrityError as exc:
             if _is_contact_taken(exc):  # the caller rolls back: the seat is given back too
                 raise Duplicate(DUPLICATE_DETAIL) from exc
             raise
-        if row is not None:
-            return row[0], code
+        if rows:
+            return rows[0][0], code
     raise RuntimeError(f"no free reservation code in {CODE_DRAWS} draws")
 
 
