@@ -4,21 +4,25 @@ from __future__ import annotations
 from flask import Flask
 
 from .config import load_config
+from .resilience import QueueApp, init_resilience
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. Keys in ``config`` override the environment and the defaults."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = QueueApp(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
     app.json.ensure_ascii = False  # Japanese stays readable in JSON answers
 
-    from . import cli, events, models, security  # noqa: F401  (models registers the tables)
+    from . import cli, events, models, screening, security  # noqa: F401  (models registers the tables)
     from .api import init_api
     from .extensions import api, babel, csrf, db, limiter, login_manager, migrate
     from .realtime import init_realtime
     from .services import rules_cache
 
+    screening.install_converters(app)  # before any route is registered
+    security.init_proxy(app)
     db.init_app(app)
+    init_resilience(app)
     rules_cache.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
     csrf.init_app(app)
@@ -28,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     init_api(app, api, csrf)
     security.init_security(app)
+    screening.init_screening(app)
     init_realtime(app)
     _register_pages(app)
     cli.init_cli(app)

@@ -52,6 +52,9 @@ ENVIRONMENT = [
     ("SCHEDULER_ENABLED", "SCHEDULER_ENABLED", "true (false under tests)", "run the background jobs in this process"),
     ("RATELIMIT_ENABLED", "RATELIMIT_ENABLED", "true", "false switches every rate limit off"),
     ("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", "memory://", "redis://… to share limits across processes"),
+    ("RATELIMIT_FALLBACK", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", "true", "while the limits' Redis is down, count in this process's memory instead of failing"),
+    ("PROXY_HOPS", "PROXY_HOPS", "0", "reverse proxies in front of the app: the client's address is taken from that many X-Forwarded-For hops (0: none trusted)"),
+    ("MAX_CONTENT_LENGTH", "MAX_CONTENT_LENGTH", "1048576", "largest request body in bytes; a larger one answers 413"),
     ("BOOKING_HORIZON_DAYS", "BOOKING_HORIZON_DAYS", "30", "how many days ahead a slot can be booked"),
     ("BOOKING_CUTOFF_MINUTES", "BOOKING_CUTOFF_MINUTES", "30", "booking closes this long before a slot"),
     ("CALENDAR_CACHE_SECONDS", "CALENDAR_CACHE_SECONDS", "30", "a calendar change made by another process is seen within this time (0: no cache)"),
@@ -96,7 +99,9 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "TESTING": testing,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'queue.db'}",
         # SQL errors never carry the bound values (names, contacts) into logs.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        # pool_pre_ping: a connection the server killed (restart, failover, idle timeout)
+        # is noticed and replaced when it is taken from the pool, not inside a request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "threading"),
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "flask-socketio"),
@@ -105,6 +110,11 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis gone: limits count per process for a while rather than failing requests.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": _bool(env.get("RATELIMIT_FALLBACK"), True),
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "PROXY_HOPS": _int("PROXY_HOPS", 0),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "BOOKING_RATE_LIMIT": env.get("BOOKING_RATE_LIMIT", "60/minute;600/hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30/hour;10/minute"),
         "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 30),

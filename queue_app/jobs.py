@@ -4,7 +4,10 @@ The scheduler runs in exactly one process: in the web process when SCHEDULER_ENA
 true (the demo's default; off under tests), or alone with ``flask --app wsgi scheduler``
 (then set SCHEDULER_ENABLED=false for the web workers). Every job claims its work in the
 database, so a second scheduler by mistake, a restart or a job run twice sends nothing
-twice and misses nothing. ``flask --app wsgi scheduler --once`` runs each job once (cron).
+twice and misses nothing; the exception is an e-mail whose sender was killed in the middle
+of its SMTP conversation: it goes out again, under the same Message-ID, and the outbox
+row records it (services/outbox.py). ``flask --app wsgi scheduler --once`` runs each job
+once (cron).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from flask.cli import with_appcontext
 from .config import TOKYO
 from .extensions import db
 from .models import OutboxMessage
+from .resilience import discard_session
 from .services import housekeeping, outbox
 
 log = logging.getLogger(__name__)
@@ -35,8 +39,9 @@ def _now() -> datetime:
 # ---------------------------------------------------------------- the jobs
 
 def send_outbox(limit: int = 50) -> dict:
-    """Send due e-mail from the outbox; each message is claimed (and committed) before
-    the SMTP conversation, so no transaction is held open across the network."""
+    """Send due e-mail from the outbox; each message is claimed and marked as being sent
+    (with its Message-ID, committed) before the SMTP conversation, so no transaction is
+    held open across the network and a re-send after a crash is recognisable."""
     from .notify import Mailer, build_message, describe_error, is_message_error
 
     config = current_app.config
@@ -51,6 +56,12 @@ def send_outbox(limit: int = 50) -> dict:
                 continue
             message = db.session.get(OutboxMessage, message_id)
             attempts = message.attempts
+            interrupted_at = message.sending_since
+            if outbox.record_interrupted_send(db.session, message):
+                # No address or other personal data in the log: the row id says which one.
+                log.warning("outbox message %s (%s): the send started at %s never recorded its "
+                            "outcome; sending again under the same Message-ID (possible duplicate)",
+                            message_id, message.template, interrupted_at.isoformat())
             try:
                 email = build_message(db.session, message, config, now)
             except Exception as error:  # noqa: BLE001 — one broken message must not block the rest
@@ -64,7 +75,8 @@ def send_outbox(limit: int = 50) -> dict:
                 db.session.commit()
                 report["skipped"] += 1
                 continue
-            db.session.commit()  # the claim is visible to every other sender from here
+            outbox.mark_sending(db.session, message_id, str(email["Message-ID"]), now)
+            db.session.commit()  # the claim and the Message-ID are kept from here, before SMTP
             try:
                 mailer.send(email)
             except Exception as error:  # noqa: BLE001 — any failure is retried later
@@ -129,11 +141,14 @@ def run_job(app: Flask, name: str):
         try:
             return function()
         except Exception:  # noqa: BLE001
-            db.session.rollback()
             log.exception("job %s failed", name)
+            discard_session()  # even when the rollback itself fails (connection killed)
             return None
         finally:
-            db.session.remove()
+            try:
+                db.session.remove()
+            except Exception:  # noqa: BLE001 — close() on a dead connection
+                log.exception("job %s: closing its session failed", name)
 
 
 # ---------------------------------------------------------------- the scheduler

@@ -152,9 +152,10 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
         email["From"] = formataddr((_("City Hall Citizens' Division"), config["MAIL_DEFAULT_SENDER"]))
         email["To"] = message.recipient
         email["Date"] = rfc2822_date(now)
-        # Stable per outbox row: a resend after a crash is recognisably the same message.
+        # Chosen at the first send and kept in the row (outbox.mark_sending): a re-send
+        # after a crash goes out under the same Message-ID, recognisably the same message.
         domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
-        email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}@{domain}>"
+        email["Message-ID"] = message.message_id or outbox.new_message_id(message.dedupe_key, domain)
         email.set_content(render_template(f"mail/{message.template}.txt", **context))
         if message.template != outbox.CANCELLATION:
             email.add_attachment(qr_png(check_in_payload(config, reservation)), maintype="image",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from flask import Flask, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, login_manager, write_intent
 
@@ -17,21 +19,41 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-class _RedactTokens(logging.Filter):
-    """Access logs print URLs; reservation links carry ``?token=``. Hide it."""
+class RedactTokens(logging.Filter):
+    """Access logs print URLs; reservation links carry ``?token=``. Hide it.
+
+    werkzeug passes its values as a tuple; gunicorn's access log passes one dict of
+    "atoms" (``%(r)s``, ``%(U)s``, ``%(q)s``…), which must stay a dict."""
 
     _pattern = re.compile(r"(token=)[^&\s\"]+")
 
+    def _redact(self, value):
+        return self._pattern.sub(r"\1…", value) if isinstance(value, str) else value
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(self._pattern.sub(r"\1…", a) if isinstance(a, str) else a
-                                for a in record.args)
+        if isinstance(record.args, Mapping):
+            record.args = {key: self._redact(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(self._redact(value) for value in record.args)
         return True
 
 
+def init_proxy(app: Flask) -> None:
+    """Behind the city's reverse proxy (``PROXY_HOPS`` > 0), take the client's address
+    and scheme from exactly that many ``X-Forwarded-*`` hops: the rate limits then key
+    on the resident, not on the proxy, and a client cannot forge an address by adding
+    hops of its own. With 0 (no proxy) the headers are ignored."""
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
+
+
 def init_security(app: Flask) -> None:
-    logging.getLogger("werkzeug").addFilter(_RedactTokens())
-    logging.getLogger("gunicorn.access").addFilter(_RedactTokens())
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):  # once, however many apps
+            logger.addFilter(RedactTokens())
 
     @app.before_request
     def _declare_write_intent():

@@ -2,14 +2,16 @@
 Every job is idempotent: a second run (or a restart) changes nothing and misses nothing."""
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 from datetime import date, datetime, timedelta
 
 import click
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
-from conftest import book
+from conftest import TEST_DATABASE_URL, book
 from queue_app import events, jobs
 from queue_app.config import TOKYO
 from queue_app.extensions import db
@@ -185,3 +187,47 @@ def test_a_failing_job_is_logged_and_does_not_stop_the_scheduler(app, monkeypatc
     monkeypatch.setattr(housekeeping, "mark_no_shows", broken)
     assert jobs.run_job(app, "mark_no_shows") is None
     assert "job mark_no_shows failed" in caplog.text
+
+
+def _kill_connection(session, backend: str) -> None:
+    """Kill the session's database connection from outside, as an operator or a failover
+    would: pg_terminate_backend on PostgreSQL, the file handle closed on SQLite."""
+    if backend == "sqlite":
+        session.connection().connection.dbapi_connection.close()
+        return
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            deadline = time.monotonic() + 10
+            while conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+                assert time.monotonic() < deadline, "the backend did not go away"
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+
+
+def test_a_job_whose_connection_is_killed_mid_job_fails_quietly_and_the_next_run_works(
+        make_app, backend, clock, monkeypatch, caplog):
+    app = make_app(backend)
+    book(app.test_client(), start="2027-01-12T11:00:00+09:00")
+    real = housekeeping.mark_no_shows
+
+    def killed_mid_job(session, now, late_minutes):
+        session.scalar(select(func.count()).select_from(Reservation))  # its transaction is open
+        _kill_connection(session, backend)
+        raise RuntimeError("the job failed after losing its connection")  # so run_job rolls back
+
+    monkeypatch.setattr(housekeeping, "mark_no_shows", killed_mid_job)
+    with caplog.at_level(logging.WARNING):
+        assert jobs.run_job(app, "mark_no_shows") is None  # the rollback fails too: nothing escapes
+    assert "job mark_no_shows failed" in caplog.text
+    assert "rollback on a lost connection failed" in caplog.text
+
+    monkeypatch.setattr(housekeeping, "mark_no_shows", real)
+    clock.set(2027, 1, 12, 11, 16)
+    assert jobs.run_job(app, "mark_no_shows") == 1
+    assert jobs.run_job(app, "mark_no_shows") == 0
+    with app.app_context():
+        db.engine.dispose()

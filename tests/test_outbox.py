@@ -1,12 +1,16 @@
 """The outbox: a mail server that is down never loses or blocks a booking; messages are
 retried with exponential back-off, claimed so that two senders never send one twice,
-and a crashed sender's claim expires."""
+and a crashed sender's claim expires; a re-send after a crash mid-send carries the same
+Message-ID and is recorded."""
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from datetime import timedelta
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 
 from conftest import book, free_port
 from queue_app.extensions import db
@@ -166,3 +170,106 @@ def test_two_senders_at_once_send_each_message_exactly_once(make_app, smtp, back
     assert {r.status for r in outbox_rows(app)} == {"sent"}
     with app.app_context():
         db.engine.dispose()
+
+
+class Crash(BaseException):
+    """kill -9 of the scheduler: nothing after it runs, no ``except Exception`` sees it."""
+
+
+def _message_ids(received) -> list[str]:
+    return [str(message["Message-ID"]) for _, message in received]
+
+
+def test_a_normal_send_sends_once_and_commits_its_message_id_before_smtp(make_app, smtp, clock,
+                                                                         monkeypatch):
+    from queue_app import notify
+
+    app = make_app(**mail_config(smtp.port))
+    book(app.test_client())
+    seen_by_others = []  # the row as another connection sees it while SMTP is talking
+    real_send = notify.Mailer.send
+
+    def send(self, email):
+        with db.engine.connect() as conn:
+            seen_by_others.append(conn.execute(select(
+                OutboxMessage.message_id, OutboxMessage.sending_since)).one())
+        real_send(self, email)
+
+    monkeypatch.setattr(notify.Mailer, "send", send)
+    assert send_outbox(app) == {"sent": 1, "failed": 0, "skipped": 0}
+    [message_id] = _message_ids(smtp.wait_for(1))
+    [row] = outbox_rows(app)
+    assert re.fullmatch(rf"<confirmation\.{row.reservation_id}\.[0-9a-f]{{16}}@city\.example\.jp>", message_id)
+    assert seen_by_others == [(message_id, clock())]  # committed before the conversation
+    assert (row.status, row.message_id, row.sending_since, row.interrupted_sends) == (
+        "sent", message_id, None, 0)
+
+    clock.advance(hours=1)
+    assert send_outbox(app)["sent"] == 0
+    assert len(smtp.messages) == 1  # exactly once
+
+
+def test_a_crash_between_sending_and_marking_sent_resends_under_the_same_message_id(
+        make_app, backend, smtp, clock, monkeypatch, caplog):
+    app = make_app(backend, **mail_config(smtp.port))
+    address = "crash@example.jp"
+    book(app.test_client(), email=address)
+
+    def crash(*_args, **_kwargs):
+        raise Crash()
+
+    # The server said "250 OK", then the scheduler died before recording it.
+    with monkeypatch.context() as patch:
+        patch.setattr(outbox, "mark_sent", crash)
+        with pytest.raises(Crash):
+            send_outbox(app)
+    [first] = _message_ids(smtp.wait_for(1))
+    [row] = outbox_rows(app)
+    assert (row.status, row.attempts, row.message_id, row.sending_since) == (
+        "pending", 1, first, clock())
+
+    assert send_outbox(app)["sent"] == 0  # its claim still holds
+    clock.advance(seconds=outbox.CLAIM_SECONDS + 1)
+    with caplog.at_level(logging.WARNING, logger="queue_app.jobs"):
+        assert send_outbox(app) == {"sent": 1, "failed": 0, "skipped": 0}
+    received = smtp.wait_for(2)
+    assert [recipients for recipients, _ in received] == [[address], [address]]
+    assert _message_ids(received) == [first, first]  # recognisably the same message
+    [row] = outbox_rows(app)
+    assert (row.status, row.attempts, row.message_id, row.sending_since, row.interrupted_sends) == (
+        "sent", 2, first, None, 1)
+    assert f"outbox message {row.id} (confirmation)" in caplog.text
+    assert "possible duplicate" in caplog.text
+    assert address not in caplog.text
+
+    clock.advance(hours=1)
+    assert send_outbox(app)["sent"] == 0
+    assert len(smtp.messages) == 2
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_an_interrupted_send_stays_recorded_when_the_retry_fails(make_app, clock):
+    port = free_port()
+    app = make_app(**mail_config(port))
+    book(app.test_client())
+    with app.app_context():  # a sender claimed it, marked it as being sent, then died
+        [row] = outbox_rows(app)
+        assert outbox.claim(db.session, row.id, clock())
+        outbox.mark_sending(db.session, row.id, "<confirmation.1.0123456789abcdef@city.example.jp>", clock())
+        db.session.commit()
+    clock.advance(seconds=outbox.CLAIM_SECONDS + 1)
+    assert send_outbox(app)["failed"] == 1  # the server is down now
+    [row] = outbox_rows(app)
+    assert (row.interrupted_sends, row.sending_since, row.message_id) == (
+        1, None, "<confirmation.1.0123456789abcdef@city.example.jp>")
+
+    sink = SMTPSink(port).start()
+    try:
+        clock.now = row.next_attempt_at
+        assert send_outbox(app)["sent"] == 1
+        assert _message_ids(sink.wait_for(1)) == ["<confirmation.1.0123456789abcdef@city.example.jp>"]
+        [row] = outbox_rows(app)
+        assert (row.status, row.interrupted_sends) == ("sent", 1)
+    finally:
+        sink.stop()

@@ -110,6 +110,15 @@ def test_a_display_device_may_add_its_token_but_only_at_its_own_place(server):
     other.disconnect()
 
 
+def test_a_kiosk_token_is_not_a_display_token(server):
+    kiosk = display_token(server.app, "honcho", kind="kiosk")
+    other = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        other.connect(server.url, namespaces=["/display"], auth={"location": "honcho", "token": kiosk},
+                      transports=["websocket"], wait_timeout=5)
+    other.disconnect()
+
+
 def test_a_call_and_a_recall_each_send_called_with_the_next_seq(server):
     add_tickets(server.app, 2)
     client = server.connect()

@@ -1,9 +1,10 @@
 """Who is calling: staff bearer tokens, the staff console's session, kiosk devices.
 
 - ``POST /auth/token`` trades a username and password for a staff bearer token.
-  Failures in a row lock the account for a growing while (services/accounts.py, 429
-  ``too_many_attempts`` with ``Retry-After``), and Flask-Limiter caps the attempts per
-  address (``LOGIN_RATE_LIMIT``, 429 ``rate_limited``).
+  Failures in a row lock the account *for the address they came from* for a growing
+  while (services/accounts.py, 429 ``too_many_attempts`` with ``Retry-After``): a
+  stranger cannot lock a clerk out of their own counter. Flask-Limiter caps the attempts
+  per address (``LOGIN_RATE_LIMIT``, 429 ``rate_limited``).
 - Staff endpoints take EITHER ``Authorization: Bearer <staff token>`` OR the console's
   Flask-Login session; a session request that changes something must carry the CSRF
   token in ``X-CSRFToken`` (``GET /auth/session`` hands it out), because a cookie is
@@ -148,6 +149,9 @@ def _guarded(view, check, security: list[dict]):
 
     wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
     wrapper._apidoc.setdefault("manual_doc", {})["security"] = security
+    # OpenAPI: what every guarded route may answer (shared problem+json responses).
+    wrapper._apidoc["manual_doc"].setdefault("responses", {}).update(
+        {401: "UNAUTHORIZED", 403: "FORBIDDEN"})
     return wrapper
 
 
@@ -175,6 +179,12 @@ def ensure_own_location(actor: Actor, location) -> None:
 
 # ---------------------------------------------------------------- routes
 
+def login_source() -> str:
+    """Whom a failed sign-in is counted against, with the account: the caller's address
+    (behind the city's proxy, the resident's own: ``PROXY_HOPS``), hashed."""
+    return credentials.address_key(request.remote_addr, current_app.config["SECRET_KEY"])
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
@@ -187,7 +197,8 @@ def create_token(body):
     """Sign in as staff: a bearer token for ``Authorization: Bearer …``."""
     now = _now()
     try:
-        user = accounts.authenticate(db.session, body["username"], body["password"], now)
+        user = accounts.authenticate(db.session, body["username"], body["password"], now,
+                                     login_source())
     except Unauthorized:
         db.session.commit()  # the failure counts towards the lockout
         raise

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..problems import Problem  # noqa: F401  every error body; ProblemApi documents it
+
 
 class _In(Schema):
     class Meta:
@@ -82,11 +84,3 @@ class ReservationOut(Schema):
     qr_url = fields.String()
     check_in_payload = fields.String()
 
-
-class Problem(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    code = fields.String()
-    errors = fields.Dict()

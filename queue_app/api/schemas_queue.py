@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..screening import MAX_DATABASE_INT
 from ..services.queue import BAND_NAMES
 from ..services.ticket_actions import suggests_no_show
 from .schemas import Names
@@ -33,7 +34,8 @@ class WalkInIn(_In):
 
 class TransferIn(_In):
     service = fields.String(load_default=None, validate=validate.Length(1, 40))
-    counter = fields.Integer(load_default=None, strict=True)
+    counter = fields.Integer(load_default=None, strict=True,
+                             validate=validate.Range(1, MAX_DATABASE_INT))
 
 
 class PrioritiseIn(_In):

@@ -1,5 +1,5 @@
 """The data model, one aggregate per module. Importing this registers every table."""
-from .accounts import ApiToken, Device, User
+from .accounts import ApiToken, Device, LoginThrottle, User
 from .audit import AuditEntry
 from .calendar import CalendarWindow, Closure, OpeningHours
 from .outbox import OutboxMessage
@@ -11,6 +11,6 @@ from .tickets import BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Ticket, Tick
 __all__ = [
     "ACTIVE_STATUSES", "ApiToken", "AuditEntry", "BAND_PRIORITY", "BAND_RESERVATION",
     "BAND_WALK_IN", "CalendarWindow", "Closure", "Counter", "Device", "Location",
-    "OpeningHours", "OutboxMessage", "Reservation", "Service", "Slot", "Ticket",
+    "LoginThrottle", "OpeningHours", "OutboxMessage", "Reservation", "Service", "Slot", "Ticket",
     "TicketNumberCounter", "User",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,8 +18,6 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="staff")  # "staff" | "admin"
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(TokyoDateTime)
 
     # Flask-Login's interface, for the web console's session.
@@ -37,6 +35,23 @@ class User(db.Model):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins in a row for one account from one address.
+
+    Counted per address, so a stranger's wrong passwords slow down the stranger and never
+    lock the clerk out at their own counter. ``source`` is a keyed hash of the address:
+    no address is stored."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("user_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
 
 
 class ApiToken(db.Model):

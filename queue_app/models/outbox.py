@@ -30,4 +30,13 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Delivery is at least once (SMTP has no exactly-once). Before each SMTP conversation
+    # the sender commits ``sending_since`` and the ``message_id`` the e-mail goes out with;
+    # sent, failed or skipped clears ``sending_since``. A later sender that still finds it
+    # set (the claim expired: the earlier sender died mid-send, perhaps after the server's
+    # "250 OK") counts an ``interrupted_sends`` and sends again under the same Message-ID,
+    # so a re-send is a recognisable duplicate (migration 0003).
+    message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sending_since: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
+    interrupted_sends: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(TokyoDateTime)

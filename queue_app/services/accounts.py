@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ApiToken, Device, Location, User
+from ..models import ApiToken, Device, Location, LoginThrottle, User
 from . import credentials
 from .errors import Invalid, TooManyAttempts, Unauthorized
 
@@ -36,29 +36,45 @@ def create_user(session, username: str, password: str, role: str, now: datetime)
     return user
 
 
-def authenticate(session, username: str, password: str, now: datetime) -> User:
-    """The user, if the password is right. Failures in a row lock the account for a
-    growing while; a locked account answers ``TooManyAttempts`` without checking."""
+def authenticate(session, username: str, password: str, now: datetime, source: str) -> User:
+    """The user, if the password is right. Failures in a row from one ``source`` (a
+    keyed hash of the caller's address, ``credentials.address_key``) lock the account
+    for that source only, for a growing while; a locked pair answers
+    ``TooManyAttempts`` without checking the password."""
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         raise Unauthorized("Wrong username or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
+    throttle = LoginThrottle.__table__
+    pair = (throttle.c.user_id == user.id) & (throttle.c.source == source)
+    locked_until = session.scalar(select(throttle.c.locked_until).where(pair))
+    if locked_until is not None and locked_until > now:
+        wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyAttempts(f"Too many failed attempts; try again in {wait} s.", retry_after=wait)
     if not user.active or not check_password_hash(user.password_hash, password or ""):
         # Counted in the database, so simultaneous failures are all counted.
+        insert = dialect_insert(session)(throttle).values(
+            user_id=user.id, source=source, failures=0).on_conflict_do_nothing()
+        session.execute(insert)
         failures = session.execute(
-            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar_one()
-        user.failed_logins = failures
+            update(throttle).where(pair).values(failures=throttle.c.failures + 1)
+            .returning(throttle.c.failures)).scalar_one()
         if failures >= FREE_ATTEMPTS:
             delay = min(2 ** (failures - FREE_ATTEMPTS) * 5, MAX_LOCK_SECONDS)
-            user.locked_until = now + timedelta(seconds=delay)
+            session.execute(update(throttle).where(pair).values(
+                locked_until=now + timedelta(seconds=delay)))
         raise Unauthorized("Wrong username or password.")
-    user.failed_logins = 0
-    user.locked_until = None
+    session.execute(delete(throttle).where(pair))
     return user
+
+
+def dialect_insert(session):
+    """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def issue_token(session, user: User, now: datetime, hours: int) -> str:

@@ -27,7 +27,7 @@ from ..config import TOKYO
 from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
 from . import calendar, credentials, outbox, rules_cache
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
-from .privacy import contains_my_number
+from .privacy import my_number_fields
 from .sql import DriverStatement
 
 
@@ -101,12 +101,13 @@ def normalise_phone(raw: str) -> str | None:
 
 def validate_contact(name, email, phone, language="ja", proxy=False) -> Contact:
     """Check the resident's details; raise ``MyNumberRejected`` or ``Invalid``."""
-    fields = {"name": name, "email": email, "phone": phone}
-    if any(contains_my_number(v) for v in fields.values() if isinstance(v, str)):
-        # Neither the value nor which field held it goes into the error or the logs.
+    held = my_number_fields({"name": name, "email": email, "phone": phone})
+    if held:
+        # The value never goes into the error or the logs; the field's name may.
         raise MyNumberRejected(
             "Please do not enter your My Number (12-digit individual number). "
-            "マイナンバー(12桁の個人番号)は入力しないでください。")
+            "マイナンバー(12桁の個人番号)は入力しないでください。",
+            errors={field: ["Do not enter a My Number here."] for field in held})
     errors: dict[str, list[str]] = {}
     name = unicodedata.normalize("NFKC", name or "").strip() if isinstance(name, str) else ""
     if not 1 <= len(name) <= 100:

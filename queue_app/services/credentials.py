@@ -33,6 +33,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256((token or "").encode()).hexdigest()
 
 
+def address_key(address: str | None, secret_key: str) -> str:
+    """A keyed hash of a caller's address: the same address gives the same key, and
+    the key gives no address back (an IPv4 address alone is easy to guess from a plain hash)."""
+    return hmac.new(secret_key.encode(), (address or "unknown").encode(), hashlib.sha256).hexdigest()
+
+
 def token_matches(token: str | None, stored_hash: str) -> bool:
     return bool(token) and hmac.compare_digest(hash_token(token), stored_hash)
 

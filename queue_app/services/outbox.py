@@ -3,12 +3,23 @@ and sent later by a job, so a mail server that is down never loses or blocks a b
 
 Each message is queued once (``dedupe_key`` is unique) and claimed by a conditional
 UPDATE before it is sent (``claimed_until``), so two senders never send the same row.
-Failures are retried with exponential back-off. The confirmation needs the manage link,
-whose token is only stored hashed: the clear token rides in ``secret`` until the message
-is sent or given up, then it is cleared.
+Failures are retried with exponential back-off.
+
+Delivery is at least once: SMTP cannot be made part of our transaction, so a sender that
+dies after the server's "250 OK" and before ``mark_sent`` leaves a message that goes out
+again once its claim expires. To make that re-send recognisable, the sender commits
+``mark_sending`` (``sending_since`` and the Message-ID, chosen once per message and kept
+in ``message_id``) before each SMTP conversation; the next sender that claims a message
+still marked as being sent records the interrupted send (``interrupted_sends``) and sends
+it again under the same Message-ID, so mail systems and the resident's mailer can tell
+it is the same message.
+
+The confirmation needs the manage link, whose token is only stored hashed: the clear
+token rides in ``secret`` until the message is sent or given up, then it is cleared.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -86,17 +97,46 @@ def claim(session, message_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def new_message_id(dedupe_key: str, domain: str) -> str:
+    """A Message-ID for an outbox row's first send: unique per message (the dedupe key is
+    unique in the table; 64 random bits keep it unique across databases, such as a test
+    instance sending from the same domain) and kept in ``message_id`` for every re-send."""
+    return f"<{dedupe_key.replace(':', '.')}.{secrets.token_hex(8)}@{domain}>"
+
+
+def record_interrupted_send(session, message: OutboxMessage) -> bool:
+    """Called with a freshly claimed message: if an earlier sender marked it as being sent
+    and never recorded the outcome (it died mid-send; its claim expired), count that
+    interrupted send and return True: sending it again may deliver a duplicate, which
+    carries the same Message-ID."""
+    if message.sending_since is None:
+        return False
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+        interrupted_sends=OutboxMessage.interrupted_sends + 1, sending_since=None)
+        .execution_options(synchronize_session=False))
+    return True
+
+
+def mark_sending(session, message_id: int, header_message_id: str, now: datetime) -> None:
+    """The SMTP conversation is about to start (commit this first): remember since when,
+    and the Message-ID the e-mail goes out with."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        sending_since=now, message_id=header_message_id)
+        .execution_options(synchronize_session=False))
+
+
 def mark_sent(session, message_id: int, now: datetime) -> None:
     """The message left: forget the token."""
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        status="sent", sent_at=now, claimed_until=None, secret=None, last_error=None)
+        status="sent", sent_at=now, claimed_until=None, sending_since=None, secret=None,
+        last_error=None)
         .execution_options(synchronize_session=False))
 
 
 def mark_skipped(session, message_id: int, reason: str) -> None:
     """Nothing to send any more (cancelled before its confirmation left, data purged…)."""
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        status="skipped", claimed_until=None, secret=None, last_error=reason)
+        status="skipped", claimed_until=None, sending_since=None, secret=None, last_error=reason)
         .execution_options(synchronize_session=False))
 
 
@@ -107,7 +147,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def mark_failed(session, message_id: int, attempts: int, error: str, now: datetime) -> None:
     """A try failed: retry later with back-off, or give up (and forget the token)."""
-    values: dict = {"claimed_until": None, "last_error": error[:500],
+    values: dict = {"claimed_until": None, "sending_since": None, "last_error": error[:500],
                     "next_attempt_at": now + retry_delay(attempts)}
     if attempts >= MAX_ATTEMPTS:
         values.update(status="failed", secret=None)

@@ -8,9 +8,8 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.fields import EmailField, TelField
 
 from ..services.errors import Duplicate, Invalid, MyNumberRejected, NotReservable, SlotFull
-from ..services.privacy import contains_my_number
-
-CONTACT_FIELDS = ("name", "email", "phone")
+from ..screening import NOT_SCREENED_FOR_MY_NUMBER
+from ..services.privacy import my_number_fields
 
 
 class BookingForm(FlaskForm):
@@ -45,19 +44,20 @@ class FormErrors:
         return bool(self.fields or self.general)
 
 
-def screen_my_number(form: BookingForm, errors: FormErrors) -> bool:
-    """Find fields holding a 12-digit number: blank them (never echo a My Number back)
-    and say why next to each. True when one was found."""
-    found = False
-    for name in CONTACT_FIELDS:
-        field = getattr(form, name)
-        if isinstance(field.data, str) and contains_my_number(field.data):
-            field.data = ""
-            field.raw_data = [""]
-            errors.add(name, _l("Please do not enter your My Number (the 12-digit individual "
-                                "number). It is not needed for a reservation."))
-            found = True
-    return found
+def screen_my_number(form: FlaskForm, errors: FormErrors) -> bool:
+    """Find the text fields holding a My Number (services/privacy.py, the one rule):
+    blank them (never echo a My Number back) and say why next to each. True when one
+    was found."""
+    texts = {field.name: field.data for field in form
+             if isinstance(field.data, str) and field.name not in NOT_SCREENED_FOR_MY_NUMBER}
+    held = my_number_fields(texts)
+    for name in held:
+        field = form[name]
+        field.data = ""
+        field.raw_data = [""]
+        errors.add(name, _l("Please do not enter your My Number (the 12-digit individual "
+                            "number). It is not needed for a reservation."))
+    return bool(held)
 
 
 def explain(error: Exception, form: BookingForm | None, errors: FormErrors, policy=None) -> None:

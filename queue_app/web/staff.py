@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..models import Location, Service
 from ..services import accounts, calendar
+from ..api.auth import login_source
 from ..services.errors import TooManyAttempts, Unauthorized
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -47,7 +48,8 @@ def login():
         username = request.form.get("username", "").strip()
         now = current_app.config["CLOCK"]()
         try:
-            user = accounts.authenticate(db.session, username, request.form.get("password", ""), now)
+            user = accounts.authenticate(db.session, username, request.form.get("password", ""),
+                                         now, login_source())
         except TooManyAttempts as exc:
             error, status = "locked", 429
             retry = exc.extra.get("retry_after")

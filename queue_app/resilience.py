@@ -1,0 +1,81 @@
+"""When the database goes away under a request: retry what is safe, answer 503 otherwise.
+
+A connection the server killed (a restart, a failover, an administrator's
+``pg_terminate_backend``) is found at checkout by ``pool_pre_ping`` (config.py). One
+that dies *during* a request fails that request: a read (GET, HEAD) is then run again
+once on a fresh connection, since running it twice changes nothing; a write is answered
+``503 unavailable`` with ``Retry-After``, and its transaction was rolled back by the
+database, so nothing half-done stays. The README lists 503 among the answers a client
+must expect.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy.exc import DBAPIError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+RETRY_AFTER_SECONDS = 5
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """A lost or refused connection, as opposed to a statement the database rejected."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def discard_session() -> None:
+    """Forget the session and its connection, even when the rollback itself fails
+    (the connection is then invalidated: dropped, never handed back to the pool)."""
+    try:
+        db.session.rollback()
+    except Exception as error:  # noqa: BLE001 — the connection is gone: nothing to undo
+        log.warning("rollback on a lost connection failed: %s", type(error).__name__)
+        try:
+            db.session.invalidate()
+        except Exception:  # noqa: BLE001
+            log.warning("could not invalidate the lost connection", exc_info=True)
+    db.session.remove()
+
+
+def _end_session(_error=None) -> None:
+    """At the end of every request and app context, before Flask-SQLAlchemy's own
+    teardown (Flask runs them in reverse order): a connection that died after the
+    response was ready must not turn that response into a 500."""
+    try:
+        db.session.close()
+    except DBAPIError as error:
+        log.warning("closing a lost connection failed: %s", type(error).__name__)
+        discard_session()
+
+
+def init_resilience(app: Flask) -> None:
+    """Call after ``db.init_app``."""
+    app.teardown_appcontext(_end_session)
+
+
+class QueueApp(Flask):
+    """Flask, with one retry of a read whose database connection was lost."""
+
+    def dispatch_request(self):
+        from flask import request
+
+        if request.method not in _IDEMPOTENT:
+            return super().dispatch_request()
+        try:
+            return super().dispatch_request()
+        except DBAPIError as error:
+            if not is_database_outage(error):
+                raise
+            log.warning("database connection lost during a read; trying once more")
+            discard_session()
+            return super().dispatch_request()
