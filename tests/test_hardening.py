@@ -163,3 +163,14 @@ def test_a_strangers_wrong_passwords_do_not_lock_the_clerk_out(make_app):
     stranger = _sign_in(client, name, PASSWORD, "203.0.113.9")
     assert stranger.status_code == 429 and stranger.get_json()["code"] == "too_many_attempts"
     assert _sign_in(client, name, PASSWORD, "192.0.2.10").status_code == 200  # the clerk's counter
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0051-05-12", "9999-12-31"])
+def test_a_date_the_calendar_cannot_reason_about_is_invalid(make_app, day):
+    app = make_app()
+    _, token = make_staff(app)
+    client = app.test_client()
+    response = client.get(f"/api/v1/availability?location=awara&service=cert-renewal&date={day}")
+    assert response.status_code == 422 and "date" in response.get_json()["errors"]
+    response = client.get(f"/api/v1/locations/awara/reservations?date={day}", headers=bearer(token))
+    assert response.status_code == 422

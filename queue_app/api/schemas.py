@@ -3,9 +3,21 @@ OpenAPI document, so the two cannot disagree. Routes take instances: given a cla
 webargs builds a new schema for every request."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..problems import Problem  # noqa: F401  every error body; ProblemApi documents it
+
+
+# Days the calendar can reason about: date arithmetic around year 1 or 9999 overflows,
+# and no city hall books or reports outside these.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+
+
+def calendar_date(**kwargs) -> fields.Date:
+    """A ``YYYY-MM-DD`` query or body field, within FIRST_DAY..LAST_DAY (else 422)."""
+    return fields.Date(validate=validate.Range(FIRST_DAY, LAST_DAY), **kwargs)
 
 
 class _In(Schema):
@@ -33,7 +45,7 @@ class ServiceOut(Schema):
 class AvailabilityQuery(_In):
     location = fields.String(required=True)
     service = fields.String(required=True)
-    date = fields.Date(required=True)
+    date = calendar_date(required=True)
 
 
 class SlotOut(Schema):

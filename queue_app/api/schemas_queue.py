@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from ..screening import MAX_DATABASE_INT
 from ..services.queue import BAND_NAMES
 from ..services.ticket_actions import suggests_no_show
-from .schemas import Names
+from .schemas import Names, calendar_date
 
 
 class _In(Schema):
@@ -51,7 +51,7 @@ class QueueQuery(_In):
 
 
 class DateQuery(_In):
-    date = fields.Date(load_default=None)
+    date = calendar_date(load_default=None)
 
 
 # ---------------------------------------------------------------- responses
