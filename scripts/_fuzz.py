@@ -3,10 +3,11 @@
 Builds a scratch database (an SQLite file, or a new database on the PostgreSQL server of
 ``--postgres URL`` / ``FUZZ_DATABASE_URL``, dropped afterwards) with the CLI as an
 operator would (``db upgrade``, ``seed-demo``, ``create-user``, ``create-device``),
-starts gunicorn on a free port with the rate limits off, and runs schemathesis with a
-staff token, then with a kiosk token. The seed and the number of examples are fixed, so
-two runs on the same day send the same requests. Prints a summary; exits 1 when any run
-found a server error, a schema violation or any other failed check.
+starts gunicorn on a free port with the rate limits off and the app's clock standing at
+a fixed working morning (``--now``; scripts/_fuzz_app.py), and runs schemathesis with a
+staff token, then with a kiosk token. The seed, the number of examples and the clock are
+fixed, so two runs send the same requests whenever they start. Prints a summary; exits 1
+when any run found a server error, a schema violation or any other failed check.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -36,6 +37,9 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 # The README's server for SQLite (one process, threads); the same on PostgreSQL.
 SERVER = ["--worker-class", "gthread", "--workers", "1", "--threads", "4", "--log-level", "warning"]
+# Tuesday 12 January 2027, 10:00 in Tokyo (the tests' ordinary working day): counters
+# open, walk-ins taken, this morning's reservations can check in.
+DEFAULT_NOW = "2027-01-12T10:00:00+09:00"
 STAFF_USER = "fuzz-staff"
 REVOKE = "DELETE /api/v1/auth/token"
 
@@ -89,10 +93,10 @@ def staff_token(base: str, password: str) -> str:
     return response.json()["token"]
 
 
-def known_values(base: str, staff: str) -> dict[str, list]:
+def known_values(base: str, staff: str, today: date) -> dict[str, list]:
     """Real identifiers, for the fuzzer to use half of the time so that it gets past
-    "not found": the places, procedures and counters, a few reservations booked now
-    (on the first free slots ahead) and, while the counters take walk-ins, a few tickets."""
+    "not found": the places, procedures and counters, a few reservations on the first
+    free slots from ``today`` on, and a few walk-in tickets (if the counters take them)."""
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {staff}"
     api = f"{base}/api/v1"
@@ -101,9 +105,8 @@ def known_values(base: str, staff: str) -> dict[str, list]:
     counters = [counter["id"] for place in places
                 for counter in http.get(f"{api}/locations/{place}/counters", timeout=30).json()]
     reservations, tickets = [], []
-    day = date.today()
-    for _ in range(21):
-        day += timedelta(days=1)
+    for offset in range(21):
+        day = today + timedelta(days=offset)
         for service in (s["slug"] for s in services if s["reservable"]):
             if len(reservations) == 3:
                 break
@@ -199,9 +202,10 @@ class Run:
 
 
 def start_server(env: dict, port: int, output) -> subprocess.Popen:
-    """gunicorn (as bench/_server.py starts it, its output to a file), once it listens."""
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", *SERVER,
-                                "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    """gunicorn (as bench/_server.py starts it, its output to a file) serving
+    scripts/_fuzz_app.py, once it answers."""
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", *SERVER, "--pythonpath",
+                                "scripts", "--bind", f"127.0.0.1:{port}", "_fuzz_app:app"],
                                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -239,10 +243,10 @@ def fuzz(database_url: str, label: str, args) -> tuple[list[Run], list[str], Pat
     base = f"http://127.0.0.1:{port}"
     log = workdir / "server.log"
     with open(log, "w") as server_output:
-        server = start_server(env, port, server_output)
+        server = start_server({**env, "FUZZ_NOW": args.now}, port, server_output)
         try:
             staff = staff_token(base, password)
-            values = known_values(base, staff)
+            values = known_values(base, staff, datetime.fromisoformat(args.now).date())
             write_config(config, values)
             print("real values offered to the fuzzer: "
                   + ", ".join(f"{len(v)} {k}" for k, v in values.items()))
@@ -268,6 +272,8 @@ def main() -> int:
                              "connect to): fuzz a scratch database there instead of SQLite "
                              "(default: $FUZZ_DATABASE_URL)")
     parser.add_argument("--seed", type=int, default=20270112)
+    parser.add_argument("--now", default=DEFAULT_NOW,
+                        help=f"the server's clock at the start, ISO 8601 (default {DEFAULT_NOW})")
     parser.add_argument("--max-examples", type=int, default=50, help="per operation and phase")
     parser.add_argument("--workers", type=int, default=1,
                         help="schemathesis workers (more is faster, and no longer repeatable)")

@@ -112,7 +112,7 @@ def no_show_ticket(ticket_id):
 
 @blp.post("/tickets/<ticket_id>/cancel")
 @staff_required
-@blp.arguments(CancelIn())
+@blp.arguments(CancelIn(), required=False)  # the reason is optional, so is the body
 @blp.response(200, TicketOut)
 def cancel_ticket(body, ticket_id):
     """Take a waiting or called ticket out of the queue: → cancelled."""
