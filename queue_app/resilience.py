@@ -1,5 +1,12 @@
-"""When the database goes away under a request: retry what is safe, answer 503 otherwise.
+"""The request's unit of work, and what happens when the database goes away under it.
 
+**One unit of work per request.** Routes and services never commit: ``QueueApp`` commits
+once after the view returned (so the events of the change go out, after commit), and
+rolls back when the view raised. A view that answers an error *without* raising (a form
+shown again with its messages, a sign-in failure that must still count) returns
+normally, and what it kept in the session is committed.
+
+**When the database goes away.**
 A connection the server killed (a restart, a failover, an administrator's
 ``pg_terminate_backend``) is found at checkout by ``pool_pre_ping`` (config.py). One
 that dies *during* a request fails that request: a read (GET, HEAD) is then run again
@@ -64,9 +71,20 @@ def init_resilience(app: Flask) -> None:
 
 
 class QueueApp(Flask):
-    """Flask, with one retry of a read whose database connection was lost."""
+    """Flask, owning each request's transaction: commit after the view, roll back when
+    it raised; and one retry of a read whose database connection was lost."""
 
     def dispatch_request(self):
+        try:
+            response = self._dispatch_retrying_reads()
+        except BaseException:
+            _roll_back()
+            raise
+        if db.session().in_transaction():
+            db.session.commit()  # a failure here reaches the error handlers like any other
+        return response
+
+    def _dispatch_retrying_reads(self):
         from flask import request
 
         if request.method not in _IDEMPOTENT:
@@ -79,3 +97,11 @@ class QueueApp(Flask):
             log.warning("database connection lost during a read; trying once more")
             discard_session()
             return super().dispatch_request()
+
+
+def _roll_back() -> None:
+    if db.session().in_transaction():
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            discard_session()

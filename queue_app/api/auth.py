@@ -25,11 +25,10 @@ from flask import current_app, g, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from sqlalchemy import delete
 from wtforms import ValidationError
 
 from ..extensions import db, limiter
-from ..models import ApiToken, Device, User
+from ..models import Device, User
 from ..problems import handle_domain_error
 from ..services import accounts, credentials
 from ..services.errors import Forbidden, TooManyAttempts, Unauthorized
@@ -199,17 +198,18 @@ def create_token(body):
     try:
         user = accounts.authenticate(db.session, body["username"], body["password"], now,
                                      login_source())
-    except Unauthorized:
-        db.session.commit()  # the failure counts towards the lockout
-        raise
+    except Unauthorized as error:
+        # Answered, not raised: the request's unit of work keeps the failure, which
+        # counts towards the lockout.
+        response = handle_domain_error(error)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="city-hall-queue"'
+        return response
     except TooManyAttempts as error:
-        db.session.rollback()
         response = handle_domain_error(error)
         response.headers["Retry-After"] = str(error.extra.get("retry_after", 1))
         return response
     hours = current_app.config["STAFF_TOKEN_HOURS"]
     token = accounts.issue_token(db.session, user, now, hours)
-    db.session.commit()
     expires_at = now + timedelta(hours=hours)  # as issue_token stored it
     return {"token": token, "expires_at": expires_at,
             "user": {"id": user.id, "username": user.username, "role": user.role}}
@@ -222,8 +222,7 @@ def revoke_token():
     token = _bearer()
     if token is None or accounts.user_for_token(db.session, token, _now()) is None:
         raise Unauthorized("Give the staff bearer token to revoke.")
-    db.session.execute(delete(ApiToken).where(ApiToken.token_hash == credentials.hash_token(token)))
-    db.session.commit()
+    accounts.revoke_token(db.session, token)
     return ""
 
 

@@ -64,10 +64,8 @@ def call_next(counter_id):
     counter = queue.get_counter(db.session, counter_id)
     ticket = queue.call_next(db.session, counter, now, g.actor.name)
     if ticket is None:
-        db.session.rollback()
         return "", 204
     answer = {"ticket": ticket_json(ticket, 0, 0, staff=True)}
-    db.session.commit()
     return answer
 
 
@@ -75,7 +73,6 @@ def _set_open(counter_id: int, is_open: bool) -> dict:
     counter = queue.get_counter(db.session, counter_id)
     queue.set_counter_open(db.session, counter, is_open, _now(), g.actor.name)
     answer = counter_json(counter)
-    db.session.commit()
     return answer
 
 

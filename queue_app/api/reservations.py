@@ -34,7 +34,6 @@ def create_reservation(body):
     reservation, token = booking.book_slot(
         db.session, location=location, service=service, start=body["start"], contact=contact,
         now=current_app.config["CLOCK"](), policy=booking.BookingPolicy.from_config(current_app.config))
-    db.session.commit()
     return reservation_json(reservation, token)
 
 
@@ -54,7 +53,6 @@ def cancel_reservation(query, code):
     """Cancel a reservation; its slot is free again at once."""
     reservation = booking.get_reservation(db.session, code, query["token"])
     booking.cancel_reservation(db.session, reservation, current_app.config["CLOCK"]())
-    db.session.commit()
     return reservation_json(reservation, query["token"])
 
 

@@ -40,7 +40,6 @@ def create_check_in(body):
         secret_key=current_app.config["SECRET_KEY"],
         policy=checkin.CheckInPolicy.from_config(current_app.config))
     answer = {"ticket": ticket_body(ticket, now)}
-    db.session.commit()
     return answer, 201 if created else 200
 
 
@@ -57,7 +56,6 @@ def create_walk_in(body):
     ticket = queue.issue_walk_in(db.session, location=location, service=service, now=now,
                                  actor=g.actor.name)
     answer = ticket_body(ticket, now, staff=g.actor.is_staff)
-    db.session.commit()
     return answer
 
 
@@ -74,7 +72,6 @@ def _act(ticket_id: str, action, **kwargs) -> dict:
     ticket = queue.get_ticket(db.session, ticket_id, lock=True)
     action(db.session, ticket, now, g.actor.name, **kwargs)
     answer = ticket_body(ticket, now, staff=True)
-    db.session.commit()
     return answer
 
 

@@ -85,6 +85,11 @@ def issue_token(session, user: User, now: datetime, hours: int) -> str:
     return token
 
 
+def revoke_token(session, token: str) -> None:
+    """A staff bearer token stops working at once."""
+    session.execute(delete(ApiToken).where(ApiToken.token_hash == credentials.hash_token(token)))
+
+
 def user_for_token(session, token: str, now: datetime) -> User | None:
     row = session.execute(
         select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)

@@ -205,7 +205,6 @@ def reserve(location: str, service: str, day: str, hhmm: str):
                 reservation, token = booking.book_slot(
                     db.session, location=place, service=procedure, start=start, contact=contact,
                     now=now(), policy=policy())
-                db.session.commit()
                 return redirect(url_for(".confirmed", code=reservation.code, token=token), 303)
             except DomainError as error:
                 db.session.rollback()

@@ -62,7 +62,6 @@ def cancel(code: str):
             errors.add(None, _("This reservation can no longer be changed."))
         else:
             booking.cancel_reservation(db.session, reservation, now())
-            db.session.commit()
             flash(_("Your reservation has been cancelled."), "success")
             return redirect(url_for(".manage", code=reservation.code, token=token), 303)
     return render_template("booking/cancel.html", r=reservation, token=token, form=form,
@@ -122,7 +121,6 @@ def move_to(code: str, day: str, hhmm: str):
     if request.method == "POST" and form.validate_on_submit():
         try:
             booking.move_reservation(db.session, reservation, start, now(), policy())
-            db.session.commit()
             flash(_("Your reservation has been moved to %(when)s.", when=i18n.when(start)), "success")
             return redirect(url_for(".manage", code=reservation.code, token=token), 303)
         except DomainError as error:

@@ -53,15 +53,11 @@ def login():
         except TooManyAttempts as exc:
             error, status = "locked", 429
             retry = exc.extra.get("retry_after")
-            # The failed-attempt counters must survive the refusal.
-            db.session.commit()
             return render_template("staff/login.html", error=error, retry_after=retry,
                                    username=username), status
         except Unauthorized:
             error, status = "wrong", 401
-            db.session.commit()
         else:
-            db.session.commit()
             language = session.get("lang")
             session.clear()  # nothing from before the login carries over
             if language:
