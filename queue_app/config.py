@@ -3,7 +3,8 @@
 Every setting has one place here. ``load_config`` reads the environment, then the
 ``config`` dict given to ``create_app`` overrides everything. In production
 (``APP_ENV=production``) a missing secret or database is a start-up error, never a
-silent default.
+silent default. The README's Configuration table lists every environment variable
+read below, with its default and meaning: keep the two together.
 """
 from __future__ import annotations
 
@@ -39,39 +40,6 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-
-
-# (environment variable, config key, default, meaning) — the README's table is this list.
-ENVIRONMENT = [
-    ("APP_ENV", "APP_ENV", "development", "`production` makes SECRET_KEY and DATABASE_URL mandatory"),
-    ("SECRET_KEY", "SECRET_KEY", "a random key kept in instance/ (development only)", "signs sessions, CSRF tokens and check-in payloads"),
-    ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "sqlite:///instance/queue.db", "SQLite file or postgresql+psycopg://…"),
-    ("SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_MESSAGE_QUEUE", "unset (one process)", "redis://… to fan events out across processes"),
-    ("SOCKETIO_ASYNC_MODE", "SOCKETIO_ASYNC_MODE", "threading", "threading (simple-websocket) or gevent"),
-    ("SOCKETIO_CHANNEL", "SOCKETIO_CHANNEL", "flask-socketio", "the message queue's channel; one per deployment sharing a Redis"),
-    ("SCHEDULER_ENABLED", "SCHEDULER_ENABLED", "true (false under tests)", "run the background jobs in this process"),
-    ("RATELIMIT_ENABLED", "RATELIMIT_ENABLED", "true", "false switches every rate limit off"),
-    ("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", "memory://", "redis://… to share limits across processes"),
-    ("RATELIMIT_FALLBACK", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", "true", "while the limits' Redis is down, count in this process's memory instead of failing"),
-    ("PROXY_HOPS", "PROXY_HOPS", "0", "reverse proxies in front of the app: the client's address is taken from that many X-Forwarded-For hops (0: none trusted)"),
-    ("MAX_CONTENT_LENGTH", "MAX_CONTENT_LENGTH", "1048576", "largest request body in bytes; a larger one answers 413"),
-    ("BOOKING_HORIZON_DAYS", "BOOKING_HORIZON_DAYS", "30", "how many days ahead a slot can be booked"),
-    ("BOOKING_CUTOFF_MINUTES", "BOOKING_CUTOFF_MINUTES", "30", "booking closes this long before a slot"),
-    ("CALENDAR_CACHE_SECONDS", "CALENDAR_CACHE_SECONDS", "30", "a calendar change made by another process is seen within this time (0: no cache)"),
-    ("CHECKIN_EARLY_MINUTES", "CHECKIN_EARLY_MINUTES", "30", "check-in opens this long before the slot"),
-    ("CHECKIN_LATE_MINUTES", "CHECKIN_LATE_MINUTES", "15", "check-in closes this long after the slot start"),
-    ("PERSONAL_DATA_RETENTION_DAYS", "PERSONAL_DATA_RETENTION_DAYS", "30", "names and contacts are removed this long after the visit"),
-    ("STAFF_TOKEN_HOURS", "STAFF_TOKEN_HOURS", "12", "lifetime of a staff bearer token"),
-    ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL", "unset (the request's host)", "base of the links in e-mails and QR codes"),
-    ("REMINDER_HOUR", "REMINDER_HOUR", "9", "reminders for tomorrow's visits are queued from this hour"),
-    ("MAIL_SERVER", "MAIL_SERVER", "localhost", "SMTP host"),
-    ("MAIL_PORT", "MAIL_PORT", "25", "SMTP port"),
-    ("MAIL_USE_TLS", "MAIL_USE_TLS", "false", "STARTTLS"),
-    ("MAIL_USERNAME", "MAIL_USERNAME", "unset", "SMTP user"),
-    ("MAIL_PASSWORD", "MAIL_PASSWORD", "unset", "SMTP password"),
-    ("MAIL_DEFAULT_SENDER", "MAIL_DEFAULT_SENDER", "noreply@city.example.jp", "From address"),
-    ("MAIL_TIMEOUT", "MAIL_TIMEOUT", "10", "seconds before an SMTP connection is given up"),
-]
 
 
 def _instance_secret(instance_path: Path) -> str:

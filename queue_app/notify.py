@@ -14,44 +14,17 @@ import smtplib
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, format_datetime as rfc2822_date
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from flask import has_request_context, render_template, request
+from flask import render_template
 from flask_babel import force_locale, gettext as _
 
 from . import i18n
+from .links import base_url, check_in_payload, manage_url, qr_png
 from .models import OutboxMessage, Reservation
 from .services import outbox
-from .services.credentials import sign_check_in
 
 log = logging.getLogger(__name__)
-FALLBACK_BASE_URL = "http://localhost:5000"
-
-
-# ---------------------------------------------------------------- links
-
-def base_url(config) -> str:
-    """Where residents reach the site: PUBLIC_BASE_URL, else this request's host."""
-    if config.get("PUBLIC_BASE_URL"):
-        return config["PUBLIC_BASE_URL"].rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return FALLBACK_BASE_URL
-
-
-def manage_url(config, code: str, token: str, language: str) -> str:
-    return f"{base_url(config)}/reservations/{code}?token={quote(token)}&lang={language}"
-
-
-def check_in_payload(config, reservation: Reservation) -> str:
-    return sign_check_in(reservation.code, config["SECRET_KEY"])
-
-
-def qr_png(text: str) -> bytes:
-    """The PNG QR code of ``text`` (the same image as the API's qr.png)."""
-    from .api.reservations import qr_png as render
-
-    return render(text)
 
 
 # ---------------------------------------------------------------- .ics
@@ -158,7 +131,7 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
         email["Message-ID"] = message.message_id or outbox.new_message_id(message.dedupe_key, domain)
         email.set_content(render_template(f"mail/{message.template}.txt", **context))
         if message.template != outbox.CANCELLATION:
-            email.add_attachment(qr_png(check_in_payload(config, reservation)), maintype="image",
+            email.add_attachment(qr_png(check_in_payload(config, reservation.code)), maintype="image",
                                  subtype="png", filename=f"reservation-{reservation.code}.png")
         if message.template in (outbox.CONFIRMATION, outbox.MOVED):
             email.add_attachment(ics_calendar(reservation, now, config, url), maintype="text",

@@ -1,4 +1,4 @@
-"""The order of service (CONTRACT.md): the priority band in the order prioritised,
+"""The order of service (docs/queue.md): the priority band in the order prioritised,
 then checked-in reservations by slot start and check-in time, then walk-ins by issue
 time; counters call only what they serve; the queue lists the same order call-next
 follows; and the queries use the call-order index."""

@@ -1,4 +1,4 @@
-"""The commands of CONTRACT.md: seed-demo, create-user, create-device."""
+"""The commands of the README: seed-demo, create-user, create-device."""
 from __future__ import annotations
 
 from sqlalchemy import func, select

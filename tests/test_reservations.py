@@ -1,4 +1,4 @@
-"""Availability and reservations through the public API (CONTRACT.md)."""
+"""Availability and reservations through the public API (its OpenAPI document)."""
 from __future__ import annotations
 
 from datetime import datetime

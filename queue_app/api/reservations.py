@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import io
 
-import qrcode
 from flask import current_app, send_file
 from flask_smorest import Blueprint
 
 from ..extensions import db, limiter
 from ..limits import contact_key
+from ..links import check_in_payload, qr_png
 from ..services import booking
-from ..services.credentials import sign_check_in
 from .schemas import ReservationIn, ReservationOut, TokenQuery
 from .serialize import reservation_json
 
@@ -62,12 +61,5 @@ def cancel_reservation(query, code):
 def get_reservation_qr(query, code):
     """The QR code the kiosk scans: its text is the reservation's check-in payload."""
     reservation = booking.get_reservation(db.session, code, query["token"])
-    return send_file(io.BytesIO(qr_png(sign_check_in(reservation.code, current_app.config["SECRET_KEY"]))),
-                     mimetype="image/png", max_age=0)
-
-
-def qr_png(text: str) -> bytes:
-    image = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue()
+    payload = check_in_payload(current_app.config, reservation.code)
+    return send_file(io.BytesIO(qr_png(payload)), mimetype="image/png", max_age=0)

@@ -3,23 +3,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import current_app, request
+from flask import current_app
 
-from ..services.credentials import sign_check_in
-
-
-def base_url() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
-
-
-def manage_path(code: str, token: str) -> str:
-    return f"/reservations/{code}?token={quote(token)}"
+from ..links import base_url, check_in_payload, manage_path
 
 
 def reservation_json(reservation, token: str) -> dict:
     """The Reservation object; ``token`` is the caller's (never stored in clear)."""
     code = reservation.code
-    base = base_url()
+    base = base_url(current_app.config)
     return {
         "code": code,
         "token": token,
@@ -35,5 +27,5 @@ def reservation_json(reservation, token: str) -> dict:
         "proxy": reservation.proxy,
         "manage_url": base + manage_path(code, token),
         "qr_url": f"{base}/api/v1/reservations/{code}/qr.png?token={quote(token)}",
-        "check_in_payload": sign_check_in(code, current_app.config["SECRET_KEY"]),
+        "check_in_payload": check_in_payload(current_app.config, code),
     }

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .types import TokyoDateTime
 
-# The three bands of the order of service (CONTRACT.md), in the order they are called.
+# The three bands of the order of service (docs/queue.md), in the order they are called.
 BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN = 0, 1, 2
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from ..models import AuditEntry
 
 
@@ -22,14 +20,3 @@ def record(session, *, actor: str, action: str, now: datetime, location_id: int 
                        detail=dict(detail or {}))
     session.add(entry)
     return entry
-
-
-def get_entries(session, *, ticket_id: str | None = None, location_id: int | None = None,
-                limit: int = 100) -> list[AuditEntry]:
-    """The latest entries, newest first, for a ticket or a place."""
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    if ticket_id is not None:
-        query = query.where(AuditEntry.ticket_id == ticket_id)
-    if location_id is not None:
-        query = query.where(AuditEntry.location_id == location_id)
-    return list(session.scalars(query))

@@ -1,7 +1,7 @@
 """The queue of a place: numbering tickets, walk-ins, the order of service, call-next,
 and the counters.
 
-The order of service (CONTRACT.md) is stored on each ticket, not computed: ``band``
+The order of service (docs/queue.md) is stored on each ticket, not computed: ``band``
 (priority, reservation, walk-in), then ``order_at`` (when prioritised / the slot start /
 the issue time), then ``issued_at`` (the check-in time for reservations), then the
 ticket ``number`` as a last tie-break for two tickets of the very same instant. The
@@ -39,7 +39,6 @@ BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_W
 CALL_ORDER = (Ticket.band, Ticket.order_at, Ticket.issued_at, Ticket.number)
 # A ticket at a counter: called (on the way) or being served.
 AT_COUNTER = ("called", "serving")
-FINISHED = ("done", "no_show", "cancelled")
 
 
 def business_date(now: datetime) -> date:
@@ -186,14 +185,6 @@ def waiting_query(location_id: int, day: date):
     """The waiting tickets of a place and day, in the order of service."""
     return (select(Ticket).where(Ticket.location_id == location_id, Ticket.business_date == day,
                                  Ticket.status == "waiting").order_by(*CALL_ORDER))
-
-
-def get_waiting(session, location: Location, day: date, limit: int | None = None) -> list[Ticket]:
-    """The waiting tickets in the exact order they will be called."""
-    query = waiting_query(location.id, day)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
 
 
 def get_at_counters(session, location: Location, day: date) -> list[Ticket]:

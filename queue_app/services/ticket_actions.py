@@ -1,7 +1,7 @@
 """What staff do with a ticket: recall, start, complete, no-show, cancel, transfer,
 prioritise. Each is one state move; any other move raises ``InvalidTransition``.
 
-The moves (CONTRACT.md states):
+The moves (the ticket states of docs/queue.md):
 
     waiting ──call-next──> called ──start──> serving ──complete──> done
                              │ recall (stays called, counted)     ▲

@@ -13,11 +13,12 @@ from flask_babel import gettext as _
 from .. import i18n
 from ..extensions import db, limiter
 from ..limits import booking_limit
-from ..notify import ics_calendar, manage_url
+from ..links import manage_url
+from ..notify import ics_calendar
 from ..services import booking
 from ..services.errors import DomainError
-from .booking import (bp, now, parse_day, parse_start, policy, render_day, render_month,
-                      reservation_links, reservation_or_404)
+from .resident_pages import (bp, now, parse_day, parse_start, policy, render_day, render_month,
+                             reservation_links, reservation_or_404)
 from .forms import FormErrors, TokenForm, explain
 
 

@@ -1,0 +1,143 @@
+"""What the residents' pages share: their blueprint (``booking``: the booking flow in
+booking.py, the manage page in manage.py), the clock and policy, parsing of the URL's
+day and time, finding a place and a procedure, and the calendar pages both flows show.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from .. import i18n
+from ..config import TOKYO
+from ..extensions import db
+from ..links import manage_url
+from ..models import Location
+from ..services import booking
+from ..services.errors import NotFound
+from . import calendar_view
+from .forms import FormErrors
+
+bp = Blueprint("booking", __name__)
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def policy() -> booking.BookingPolicy:
+    return booking.BookingPolicy.from_config(current_app.config)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+def parse_start(day: date, hhmm: str) -> datetime:
+    if len(hhmm) != 4 or not hhmm.isdigit() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
+        abort(404)
+    return datetime.combine(day, time(int(hhmm[:2]), int(hhmm[2:])), tzinfo=TOKYO)
+
+
+def parse_month(text: str | None, months: list[date]) -> date:
+    """``?month=2027-02`` among the bookable months; the first one otherwise."""
+    for first in months:
+        if text == f"{first:%Y-%m}":
+            return first
+    return months[0]
+
+
+def get_place(slug: str) -> Location:
+    place = db.session.scalar(select(Location).where(Location.slug == slug))
+    if place is None:
+        abort(404)
+    return place
+
+
+def get_procedure(place: Location, slug: str):
+    """The procedure if it can be booked at ``place`` (with its holiday-window-only flag)."""
+    for service, window_only in calendar_view.reservable_services(db.session, place):
+        if service.slug == slug:
+            return service, window_only
+    abort(404)
+
+
+@bp.app_context_processor
+def _page_helpers():
+    """Helpers for base.html, whichever blueprint renders a page."""
+
+    def lang_switch_url() -> str:
+        args = request.args.to_dict()
+        args["lang"] = "en" if i18n.current_language() == "ja" else "ja"
+        if request.endpoint and request.method == "GET":
+            return url_for(request.endpoint, **{**args, **(request.view_args or {})})
+        return url_for("booking.places", lang=args["lang"])
+
+    return {"current_language": i18n.current_language, "lang_switch_url": lang_switch_url,
+            "localised": i18n.localised, "weekday_names": i18n.weekday_names}
+
+
+for _name, _filter in (("day", i18n.day), ("month", i18n.month), ("clock", i18n.clock_time),
+                       ("when", i18n.when)):
+    bp.add_app_template_filter(_filter, _name)
+
+
+@bp.errorhandler(404)
+def _not_found(_error):
+    return render_template("booking/not_found.html"), 404
+
+
+@bp.errorhandler(429)
+def _too_many(_error):
+    return render_template("booking/error.html", kind="rate_limited"), 429
+
+
+@bp.errorhandler(CSRFError)
+def _expired(_error):
+    return render_template("booking/error.html", kind="expired"), 400
+
+
+def reservation_or_404(code: str, token: str | None):
+    """The reservation for a code and token; a wrong token is exactly an unknown code."""
+    try:
+        return booking.get_reservation(db.session, code, token)
+    except NotFound:
+        abort(404)
+
+
+def render_month(place, service, window_only, links, **extra):
+    """The month calendar page, for booking and for moving a reservation."""
+    months = calendar_view.bookable_months(now(), policy())
+    first = parse_month(request.args.get("month"), months)
+    index = months.index(first)
+    weeks = calendar_view.get_month(db.session, place, service, first, now(), policy())
+    return render_template(
+        "booking/calendar.html", place=place, service=service, window_only=window_only,
+        first=first, weeks=weeks, links=links, step=3,
+        previous=months[index - 1] if index > 0 else None,
+        following=months[index + 1] if index + 1 < len(months) else None, **extra)
+
+
+def render_day(place, service, day, links, errors=None, status=200, **extra):
+    """The day's slots page, for booking and for moving."""
+    availability, slots = calendar_view.get_day_slots(db.session, place, service, day, now(), policy())
+    return render_template(
+        "booking/day.html", place=place, service=service, day=day, availability=availability,
+        slots=slots, links=links, errors=errors or FormErrors(), step=4, **extra), status
+
+
+def reservation_links(reservation, token: str) -> dict:
+    """The QR code, the manage link (absolute, as in the e-mail) and the .ics file."""
+    return {
+        "qr_url": url_for("reservations.get_reservation_qr", code=reservation.code, token=token),
+        "manage_link": manage_url(current_app.config, reservation.code, token,
+                                  i18n.current_language()),
+        "ics_url": url_for(".calendar_file", code=reservation.code, token=token),
+    }
