@@ -1,19 +1,33 @@
-"""Fan-out of a call to many lobby displays: from the staff request to every display.
+"""Fan-out of a call to many lobby displays: from the staff request to every display,
+and how many snapshots the displays make the server build.
 
-Starts the production server (``gunicorn … wsgi:app``, ONE worker) on a fresh SQLite
-database (or ``--database-url``), connects N display clients on loopback, makes a
-series of calls with ``POST /counters/{id}/call-next`` and prints, for each N, the
-p50 / p99 / max time from sending the staff request to each client's receipt of the
-``called`` event, and the worker's memory (RSS) with N clients held.
+Starts the production server (gunicorn, ONE worker, serving wsgi.py's app with its
+clock starting at a working morning: ``scripts/_fuzz_app.py``, so walk-ins are taken
+whatever the hour) on a fresh SQLite database (or ``--database-url``), connects N
+display clients on loopback and plays rounds at one counter after another. In the
+``lobby`` workload (default) a round is what a lobby does: a walk-in ticket
+(``POST /tickets``: a ``queue`` event), the counter finishes its resident
+(``…/complete``: a ``queue`` event) and calls the next (``…/call-next``: ``called``);
+the ``calls`` workload makes the calls alone. For each N it prints the p50 / p99 / max
+time from sending the call to each client's receipt of ``called``, the snapshots the
+clients received after their first one per 1,000 events (every one a snapshot the
+server built, unless it handed out one it kept), the worker's CPU time per event and
+its memory (RSS) with N clients held.
+
+The clients behave as the display page of the code under test does (``--client``):
+``events`` (display.js since the display events carry the picture) asks ``resync``
+only on a gap in ``seq``; ``refresh`` (display.js before) also asked for a snapshot
+0.3 to 1.5 s after every ``queue`` event that carried no ``serving``.
 
 The clients are a light WebSocket client on raw asyncio (Engine.IO v4 / Socket.IO v5
 over one WebSocket each), so that 1,000 of them cost the 2-core machine as little CPU
 as possible; the receipt time is taken as the frame arrives. Bounded: every phase has
 a deadline, and the server is always stopped.
 
-    .venv/bin/python bench/display_fanout.py --mode gthread --clients 100,500,1000
-    .venv/bin/python bench/display_fanout.py --mode gevent --clients 100,500,1000
-    .venv/bin/python bench/display_fanout.py --mode gthread --message-queue redis://127.0.0.1:6379/0
+    .venv/bin/python bench/display_fanout.py --mode gevent --clients 500,1000 --repeat 3
+    .venv/bin/python bench/display_fanout.py --mode gevent --clients 500,1000 --client refresh  # the old page
+    .venv/bin/python bench/display_fanout.py --mode gthread --workload calls --clients 100,500,1000
+    .venv/bin/python bench/display_fanout.py --mode gevent --message-queue redis://127.0.0.1:6379/0
 """
 from __future__ import annotations
 
@@ -22,6 +36,7 @@ import asyncio
 import base64
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -30,26 +45,34 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+SERVICE = "info-change"  # every counter of honcho serves it
+DEFAULT_NOW = "2027-01-12T10:00:00+09:00"  # a Tuesday morning: counters open, walk-ins taken
 
 
 # ---------------------------------------------------------------- a light display client
 
 class Display(asyncio.Protocol):
     """One display: WebSocket handshake, Socket.IO connect to /display, answers pings,
-    and notes the arrival time of every ``called`` event."""
+    notes the arrival time of every ``called`` event, follows ``seq`` and asks for a
+    snapshot as the page of the code under test would (``policy``)."""
 
-    def __init__(self, path: str, host: str, on_called):
-        self.path, self.host, self.on_called = path, host, on_called
+    def __init__(self, path: str, host: str, on_called, policy: str = "events"):
+        self.path, self.host, self.on_called, self.policy = path, host, on_called, policy
         self.buffer = b""
         self.upgraded = False
         self.ready = asyncio.get_running_loop().create_future()
         self.transport = None
+        self.seq = None
+        self.snapshots = 0   # received after the first one
+        self.resyncs = 0     # asked for
+        self.refresh = None  # the pending re-read of the ``refresh`` page
 
     def connection_made(self, transport):
         self.transport = transport
@@ -114,12 +137,37 @@ class Display(asyncio.Protocol):
         elif text.startswith("0"):            # Engine.IO open: join the namespace
             self._send(b'40/display,{"location":"honcho"}')
         elif text.startswith('42/display,["snapshot"'):
+            self.seq = json.loads(text[len("42/display,"):])[1]["seq"]
             if not self.ready.done():
                 self.ready.set_result(True)
+            else:
+                self.snapshots += 1
         elif text.startswith('42/display,["called"'):
-            self.on_called(json.loads(text[len("42/display,"):])[1]["seq"], arrived)
+            data = json.loads(text[len("42/display,"):])[1]
+            self.on_called(data["seq"], arrived)
+            self._follow(data)
+        elif text.startswith('42/display,["queue"'):
+            data = json.loads(text[len("42/display,"):])[1]
+            self._follow(data)
+            if self.policy == "refresh" and not isinstance(data.get("serving"), list):
+                # display.js before: re-read the picture 0.3-1.5 s later (debounced)
+                if self.refresh is not None:
+                    self.refresh.cancel()
+                self.refresh = asyncio.get_running_loop().call_later(
+                    0.3 + random.random() * 1.2, self._resync)
         elif text.startswith("44/display"):   # connect refused
             self._fail(RuntimeError(text))
+
+    def _follow(self, data: dict):
+        if self.seq is not None and data["seq"] > self.seq + 1:
+            self._resync()  # a gap: both pages ask for a snapshot
+        self.seq = max(self.seq or 0, data["seq"])
+
+    def _resync(self):
+        self.refresh = None
+        if not self.transport.is_closing():
+            self.resyncs += 1
+            self._send(b'42/display,["resync"]')
 
     def _fail(self, error):
         if not self.ready.done():
@@ -133,8 +181,8 @@ class Display(asyncio.Protocol):
 
 # ---------------------------------------------------------------- set-up and server
 
-def prepare(database_url: str, calls: int) -> tuple[str, list[int]]:
-    """Schema, demo city, a staff token and ``calls`` waiting tickets for today."""
+def prepare(database_url: str, tickets: int, now: datetime) -> tuple[str, list[int]]:
+    """Schema, demo city, a staff token and ``tickets`` waiting tickets for the day of ``now``."""
     from queue_app import create_app
     from queue_app.extensions import db
     from queue_app.demo_data import seed_demo
@@ -142,21 +190,22 @@ def prepare(database_url: str, calls: int) -> tuple[str, list[int]]:
     from queue_app.services.accounts import create_user, issue_token
     from sqlalchemy import select
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SCHEDULER_ENABLED": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SCHEDULER_ENABLED": False,
+                      "CLOCK": lambda: now})
     with app.app_context():
         db.create_all()
         seed_demo(db.session)
-        now = app.config["CLOCK"]()
         user = create_user(db.session, f"bench-{secrets.token_hex(3)}", "bench-password-1", "staff", now)
-        token = issue_token(db.session, user, now, 2)
+        token = issue_token(db.session, user, now, 12)
         place = db.session.scalar(select(Location).where(Location.slug == "honcho"))
-        service = db.session.scalar(select(Service).where(Service.slug == "info-change"))
-        for i in range(calls):
+        service = db.session.scalar(select(Service).where(Service.slug == SERVICE))
+        for i in range(tickets):
             db.session.add(Ticket(id=secrets.token_urlsafe(16), location=place, service=service,
                                   business_date=now.date(), number=f"B-{i + 1:03d}", kind="walk_in",
                                   status="waiting", priority="normal", band=BAND_WALK_IN,
                                   order_at=now, issued_at=now, recall_count=0))
-        counters = list(db.session.scalars(select(Counter.id).where(Counter.location_id == place.id)))
+        counters = list(db.session.scalars(select(Counter.id).where(Counter.location_id == place.id)
+                                           .order_by(Counter.position)))
         db.session.commit()
         db.engine.dispose()
     return token, counters
@@ -166,26 +215,40 @@ def server_command(mode: str, port: int, clients: int) -> list[str]:
     """The production command for ``mode`` (one worker; see docs/realtime.md). Run from
     the repository root, gunicorn also reads ``gunicorn.conf.py`` there."""
     base = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-            "--worker-connections", str(clients + 200), "--backlog", "2048", "--timeout", "60"]
+            "--worker-connections", str(clients + 200), "--backlog", "2048", "--timeout", "60",
+            "--pythonpath", "scripts"]
+    app = "_fuzz_app:app"  # wsgi.py's app, its clock starting at FUZZ_NOW
     if mode == "gthread":
         # Each WebSocket holds one worker thread for its whole life.
-        return base + ["--worker-class", "gthread", "--threads", str(clients + 100), "wsgi:app"]
+        return base + ["--worker-class", "gthread", "--threads", str(clients + 100), app]
     if mode == "gevent":
-        return base + ["--worker-class", "gevent", "wsgi:app"]
+        return base + ["--worker-class", "gevent", app]
     if mode == "gevent-websocket":
-        return base + ["--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "wsgi:app"]
+        return base + ["--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", app]
     raise SystemExit(f"unknown mode {mode}")
+
+
+def _workers(master_pid: int) -> list[str]:
+    return Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
 
 
 def worker_rss_mb(master_pid: int) -> float:
     """Resident memory of the gunicorn worker(s), in MB."""
     total = 0
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    for pid in children:
+    for pid in _workers(master_pid):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total / 1024
+
+
+def worker_cpu_s(master_pid: int) -> float:
+    """CPU time (user + system) the gunicorn worker(s) have used, in seconds."""
+    ticks = 0
+    for pid in _workers(master_pid):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -227,7 +290,8 @@ async def run(n: int, args, token: str, counters: list[int], env: dict) -> dict:
             batch = []
             for _ in range(min(args.batch, n - first)):
                 _t, display = await loop.create_connection(
-                    lambda: Display("/socket.io/?EIO=4&transport=websocket", f"127.0.0.1:{port}", on_called),
+                    lambda: Display("/socket.io/?EIO=4&transport=websocket", f"127.0.0.1:{port}",
+                                    on_called, args.client),
                     "127.0.0.1", port)
                 displays.append(display)
                 batch.append(display.ready)
@@ -235,18 +299,32 @@ async def run(n: int, args, token: str, counters: list[int], env: dict) -> dict:
         connect_s = time.monotonic() - started
         await asyncio.sleep(1.0)
         rss_held = worker_rss_mb(server.pid)
+        seq_start = max(d.seq for d in displays)
+        cpu_start = worker_cpu_s(server.pid)
 
         latencies, lost = [], 0
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
+        at_counter: dict[int, str] = {}  # counter id -> the ticket it called last
+
+        def post(path: str, **kwargs) -> requests.Response:
+            answer = session.post(f"{base}/api/v1{path}", timeout=10, **kwargs)
+            if answer.status_code not in (200, 201):
+                raise SystemExit(f"POST {path} answered {answer.status_code}: {answer.text}")
+            return answer
+
         for i in range(args.calls):
             counter = counters[i % len(counters)]
+            if args.workload == "lobby":
+                await loop.run_in_executor(None, lambda: post(
+                    "/tickets", json={"location": "honcho", "service": SERVICE}))
+                if counter in at_counter:
+                    await loop.run_in_executor(None, lambda: post(f"/tickets/{at_counter[counter]}/complete"))
+                await asyncio.sleep(args.interval / 3)
             known = set(arrivals)
             sent = time.perf_counter()
-            answer = await loop.run_in_executor(
-                None, lambda: session.post(f"{base}/api/v1/counters/{counter}/call-next", timeout=10))
-            if answer.status_code != 200:
-                raise SystemExit(f"call-next answered {answer.status_code}: {answer.text}")
+            answer = await loop.run_in_executor(None, lambda: post(f"/counters/{counter}/call-next"))
+            at_counter[counter] = answer.json()["ticket"]["id"]
             seq = None
             wait_until = time.monotonic() + 5
             while time.monotonic() < wait_until:  # every display, or 5 s
@@ -262,6 +340,10 @@ async def run(n: int, args, token: str, counters: list[int], env: dict) -> dict:
                 print(f"  call {i + 1:>2}: first {these[0]:6.1f} ms, median {these[len(these) // 2]:6.1f} ms, "
                       f"last {these[-1]:6.1f} ms", flush=True)
             await asyncio.sleep(args.interval)
+        await asyncio.sleep(2.0)  # re-reads still pending from the last rounds
+        cpu_used = worker_cpu_s(server.pid) - cpu_start
+        events = max(d.seq for d in displays) - seq_start
+        snapshots = sum(d.snapshots for d in displays)
 
         for display in displays:
             display.transport.close()
@@ -271,6 +353,8 @@ async def run(n: int, args, token: str, counters: list[int], env: dict) -> dict:
             "p50_ms": statistics.median(latencies),
             "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "max_ms": latencies[-1], "connect_s": connect_s,
+            "events": events, "snapshots_per_1000": snapshots * 1000 / max(events, 1),
+            "cpu_ms_per_event": cpu_used * 1000 / max(events, 1),
             "rss_idle_mb": rss_idle, "rss_held_mb": rss_held,
         }
     finally:
@@ -286,10 +370,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=["gthread", "gevent", "gevent-websocket"], default="gthread")
     parser.add_argument("--clients", default="100,500,1000", help="comma-separated display counts")
-    parser.add_argument("--calls", type=int, default=20, help="calls per run")
-    parser.add_argument("--interval", type=float, default=0.3, help="seconds between calls")
+    parser.add_argument("--workload", choices=["lobby", "calls"], default="lobby",
+                        help="lobby: walk-in, complete, call per round; calls: the calls alone")
+    parser.add_argument("--client", choices=["events", "refresh"], default="events",
+                        help="how the clients ask for snapshots: as display.js now (events) or before (refresh)")
+    parser.add_argument("--calls", type=int, default=30, help="rounds (calls) per run")
+    parser.add_argument("--interval", type=float, default=0.6, help="seconds between rounds")
     parser.add_argument("--batch", type=int, default=50, help="displays connecting at once")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--now", default=DEFAULT_NOW, help="the server's clock at the start")
     parser.add_argument("--repeat", type=int, default=1, help="runs per display count")
     parser.add_argument("--verbose", action="store_true", help="print every call's spread")
     parser.add_argument("--message-queue", default=None, help="e.g. redis://127.0.0.1:6379/0")
@@ -298,24 +387,25 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        token, counters = prepare(database_url, args.calls * len(counts) * args.repeat)
+        token, counters = prepare(database_url, args.calls * len(counts) * args.repeat,
+                                  datetime.fromisoformat(args.now))
         env = {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_ENABLED": "false",
                "RATELIMIT_ENABLED": "false", "SOCKETIO_ASYNC_MODE": "threading" if args.mode == "gthread" else "gevent",
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(ROOT), "FUZZ_NOW": args.now}
         env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if args.message_queue:
             env["SOCKETIO_MESSAGE_QUEUE"] = args.message_queue
             env["SOCKETIO_CHANNEL"] = f"bench-{secrets.token_hex(4)}"
         mq = "redis" if args.message_queue else "none"
-        print(f"mode={args.mode} message_queue={mq} calls/run={args.calls} interval={args.interval}s "
-              f"cpus={os.cpu_count()}")
+        print(f"mode={args.mode} workload={args.workload} client={args.client} message_queue={mq} "
+              f"rounds/run={args.calls} interval={args.interval}s cpus={os.cpu_count()}")
         print(f"{'clients':>7} {'deliveries':>10} {'lost':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-              f"{'connect s':>9} {'RSS idle MB':>11} {'RSS held MB':>11}")
+              f"{'events':>6} {'snap/1k ev':>10} {'CPU ms/ev':>9} {'connect s':>9} {'RSS held MB':>11}")
         for n in [n for n in counts for _ in range(args.repeat)]:
             r = asyncio.run(run(n, args, token, counters, env))
             print(f"{r['clients']:>7} {r['deliveries']:>10} {r['lost']:>4} {r['p50_ms']:>7.1f} "
-                  f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['connect_s']:>9.1f} "
-                  f"{r['rss_idle_mb']:>11.1f} {r['rss_held_mb']:>11.1f}", flush=True)
+                  f"{r['p99_ms']:>7.1f} {r['max_ms']:>7.1f} {r['events']:>6} {r['snapshots_per_1000']:>10.0f} "
+                  f"{r['cpu_ms_per_event']:>9.1f} {r['connect_s']:>9.1f} {r['rss_held_mb']:>11.1f}", flush=True)
 
 
 if __name__ == "__main__":

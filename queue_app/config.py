@@ -32,6 +32,16 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -83,6 +93,8 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "PROXY_HOPS": _int("PROXY_HOPS", 0),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "DISPLAY_RESYNC_SECONDS": _float("DISPLAY_RESYNC_SECONDS", 2.0),
+        "DISPLAY_SNAPSHOT_CACHE_SECONDS": _float("DISPLAY_SNAPSHOT_CACHE_SECONDS", 5.0),
         "BOOKING_RATE_LIMIT": env.get("BOOKING_RATE_LIMIT", "60/minute;600/hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30/hour;10/minute"),
         "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 30),

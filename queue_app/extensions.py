@@ -1,4 +1,5 @@
-"""The Flask extensions, created unbound; ``create_app`` binds them to an app.
+"""The Flask extensions, created unbound; ``create_app`` binds them to an app (Socket.IO
+is not among them: each app gets its own server, see realtime.py).
 
 The SQLite set-up lives here too, because it is part of how the one database
 extension behaves: WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` for
@@ -17,7 +18,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -44,7 +44,6 @@ class Base(DeclarativeBase):
 # open a second transaction, which on SQLite would queue for the write lock again).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 csrf = CSRFProtect()
@@ -111,6 +110,9 @@ def _sqlite_on_begin(connection):
 
 
 def _release_writer(connection, *_args):
+    if connection.dialect.name != "sqlite":
+        return  # only SQLite writers take the lock (and an invalidated PostgreSQL
+        # connection refuses even ``info``)
     lock = connection.info.pop(_HOLDS_WRITER, None)
     if lock is not None:
         lock.release()

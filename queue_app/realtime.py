@@ -3,37 +3,55 @@
 A client connects with ``auth={"location": "<slug>"}`` (a display device may add its
 ``"token"``), joins the place's room and receives a ``snapshot``. After that it hears
 the place's ``called`` and ``queue`` events, which ``events.announce`` numbers with the
-place's ``seq`` and publishes only after commit. A client that sees a gap in ``seq``,
-or reconnects, emits ``resync`` and receives a fresh ``snapshot``.
+place's ``seq`` and publishes only after commit; each event carries what changed, so a
+client redraws from it alone. A client that sees a gap in ``seq``, or reconnects, emits
+``resync`` and receives a fresh ``snapshot``.
 
 The room is joined BEFORE the snapshot is read, so no event can fall between the two:
 an event is either inside the snapshot (``seq`` <= the snapshot's, the client drops
 it) or arrives after it. The snapshot is read in one database snapshot (REPEATABLE
 READ on PostgreSQL, a deferred read transaction in WAL mode on SQLite) so that its
 ``seq`` and its state describe the same commit.
+
+**Snapshots are bounded.** A place's snapshot is kept (``SnapshotCache``) and handed out
+again while the place's ``seq`` has not moved: a crowd of screens reconnecting after a
+restart costs one build per place, plus one indexed read of ``seq`` each. And each
+client gets at most one answer to ``resync`` per ``DISPLAY_RESYNC_SECONDS``
+(``ResyncLimiter``): asking again sooner is answered once, at the end of that
+interval, so a client stuck in a loop cannot make the server build snapshots in one.
+A ``resync`` that carries the client's ``seq`` (the page's slow safety check) is
+answered only if the place has moved past it.
+
+Everything here belongs to one app: ``init_realtime`` gives each app its own Socket.IO
+server, namespace, snapshot cache and event publisher (registered for the app's own
+database engines, see events.py), so two apps in one process share nothing.
 """
 from __future__ import annotations
 
-import collections
 import logging
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 import click
-import socketio as python_socketio
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask.cli import with_appcontext
-from flask_socketio import ConnectionRefusedError, Namespace, disconnect, emit, join_room, rooms
+from flask_socketio import (ConnectionRefusedError, Namespace, SocketIO, disconnect, emit,
+                            join_room, rooms)
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import events
 from .config import TOKYO
-from .extensions import db, socketio, write_intent
+from .extensions import db, write_intent
+from .message_queue import client_manager
 from .services import display
 
 log = logging.getLogger(__name__)
 _ROOM_PREFIX = events.room_for("")
+# Defaults of the two bounds above (app config keys of the same name override them).
+DISPLAY_RESYNC_SECONDS = 2.0
+DISPLAY_SNAPSHOT_CACHE_SECONDS = 5.0
 
 
 def _gevent_patched() -> bool:
@@ -41,144 +59,149 @@ def _gevent_patched() -> bool:
     return bool(monkey and monkey.is_module_patched("socket"))
 
 
-class RetryingRedisManager(python_socketio.RedisManager):
-    """The Redis message queue, without losing what is published while Redis is away.
-
-    python-socketio hands an event to this process's own screens at once, then publishes
-    it for the other processes: it tries twice and then drops it with a log line, so a
-    call made during a Redis restart would reach no screen of another process until the
-    next change. Here a failed publish is kept, in order, with every later one behind
-    it, and a background task publishes them as soon as Redis takes them again. The
-    other processes' listeners come back on their own back-off, so after an outage the
-    task waits (up to ``RESUBSCRIBE_WAIT``) until Redis counts at least one subscriber;
-    a process whose listener takes longer catches up with its screens' resync timer.
-    At most ``MAX_PENDING`` events are kept: beyond that the oldest go, and the screens
-    see a gap in ``seq`` and ask for a snapshot.
-    """
-
-    RETRY_SECONDS = 0.5
-    RESUBSCRIBE_WAIT = 15.0
-    MAX_PENDING = 1000
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pending: collections.deque = collections.deque(maxlen=self.MAX_PENDING)
-        self._pending_lock = threading.Lock()
-        self._retrying = False
-
-    def _publish(self, data):
-        with self._pending_lock:
-            if self._pending:  # keep the order: behind what is still waiting
-                self._pending.append(data)
-                return None
-        if self._publish_once(data) is not None:
-            return None
-        with self._pending_lock:
-            self._pending.append(data)
-            start = not self._retrying
-            self._retrying = True
-        if start:
-            self.server.start_background_task(self._publish_pending)
-        return None
-
-    def _publish_once(self, data) -> int | None:
-        """One try: how many subscribers Redis handed it to, or None when it failed."""
-        try:
-            if not self.connected:
-                self._redis_connect()
-            return self.redis.publish(self.channel, self.json.dumps(data))
-        except Exception as error:  # noqa: BLE001 — any broker failure means "later"
-            self.connected = False
-            log.warning("message queue unavailable, event kept for later: %s", type(error).__name__)
-            return None
-
-    def _publish_pending(self) -> None:
-        back_since = None  # when Redis first answered again
-        while True:
-            self.server.sleep(self.RETRY_SECONDS)
-            with self._pending_lock:
-                if not self._pending:
-                    self._retrying = False
-                    return
-            subscribers = self.redis_subscribers()
-            if subscribers is None:
-                back_since = None
-                continue
-            back_since = back_since or time.monotonic()
-            own = 1 if getattr(self, "thread", None) is not None else 0  # our own listener
-            if subscribers <= own and time.monotonic() - back_since < self.RESUBSCRIBE_WAIT:
-                continue  # the other processes' listeners are not back yet
-            self._flush_pending()
-
-    def _flush_pending(self) -> None:
-        """Publish everything kept, in order; stop at the first failure."""
-        while True:
-            with self._pending_lock:
-                if not self._pending:
-                    return
-                data = self._pending[0]
-            if self._publish_once(data) is None:
-                return
-            with self._pending_lock:
-                if self._pending and self._pending[0] is data:
-                    self._pending.popleft()
-
-    def redis_subscribers(self) -> int | None:
-        """How many listeners Redis has on our channel now (None: Redis is still away)."""
-        try:
-            if not self.connected:
-                self._redis_connect()
-            return dict(self.redis.pubsub_numsub(self.channel)).get(
-                self.channel.encode() if isinstance(self.channel, str) else self.channel, 0)
-        except Exception:  # noqa: BLE001
-            self.connected = False
-            return None
-
-
-def _client_manager(app: Flask):
-    """The Redis message queue when several processes share the events, else None (one
-    process). Passed explicitly, so no app inherits another app's queue."""
-    url = app.config["SOCKETIO_MESSAGE_QUEUE"]
-    if not url:
-        return None
-    if not url.startswith(("redis://", "rediss://")):
-        raise ValueError("SOCKETIO_MESSAGE_QUEUE must be a redis:// or rediss:// URL")
-    return RetryingRedisManager(url, channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
-                                write_only=False)
-
-
 def init_realtime(app: Flask) -> None:
-    """Bind Socket.IO to the app (with the message queue when there are several processes)."""
+    """Give the app its own Socket.IO server on ``/display`` (with the message queue when
+    there are several processes), its snapshot cache, and the publisher of its events."""
     mode = app.config["SOCKETIO_ASYNC_MODE"]
     if mode == "threading" and _gevent_patched():
         # Under gunicorn's gevent worker threads are greenlets: use the matching driver.
         mode = "gevent"
-    socketio.init_app(app, async_mode=mode, client_manager=_client_manager(app),
-                      # A display notices a silent network drop within ~25 s, not 45.
-                      ping_interval=15, ping_timeout=10,
-                      # Socket handlers never touch the Flask session (no cookies needed).
-                      manage_session=False,
-                      logger=False, engineio_logger=False)
+    server = SocketIO()
+    realtime = Realtime(app, server)
+    server.on_namespace(DisplayNamespace(events.NAMESPACE, realtime))
+    server.init_app(app, async_mode=mode, client_manager=client_manager(app),
+                    # A display notices a silent network drop within ~25 s, not 45.
+                    ping_interval=15, ping_timeout=10,
+                    # Socket handlers never touch the Flask session (no cookies needed).
+                    manage_session=False,
+                    logger=False, engineio_logger=False)
+    app.extensions["realtime"] = realtime  # (app.extensions["socketio"] is the server)
+    with app.app_context():
+        for engine in db.engines.values():
+            events.register_publisher(engine, realtime.publisher)
     app.cli.add_command(announce_resync_command)
 
 
-def read_snapshot(slug: str) -> dict | None:
-    """The place's snapshot read in one database snapshot; None for an unknown place."""
-    reset = write_intent.set(False)  # a read: SQLite may start a deferred transaction
-    session = db.session
-    try:
-        if session.get_bind().dialect.name == "postgresql":
-            # READ COMMITTED would let a commit land between reading seq and the tickets.
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        location = display.get_location(session, slug)
-        if location is None:
-            return None
-        day = current_app.config["CLOCK"]().astimezone(TOKYO).date()
-        return display.get_snapshot(session, location, day)
-    finally:
-        session.rollback()  # end the read transaction; nothing was written
-        write_intent.reset(reset)
+class Realtime:
+    """One app's realtime parts: its Socket.IO server, publisher, cache and limiter."""
 
+    def __init__(self, app: Flask, server: SocketIO):
+        self.app = app
+        self.server = server
+        self.publisher = events.Publisher(server.emit)
+        self.snapshots = SnapshotCache(
+            app, app.config.get("DISPLAY_SNAPSHOT_CACHE_SECONDS", DISPLAY_SNAPSHOT_CACHE_SECONDS))
+        self.resyncs = ResyncLimiter(app.config.get("DISPLAY_RESYNC_SECONDS", DISPLAY_RESYNC_SECONDS))
+
+
+# ---------------------------------------------------------------- snapshots
+
+@dataclass
+class _Kept:
+    seq: int
+    day: object
+    until: float
+    snapshot: dict
+
+
+class SnapshotCache:
+    """Each place's last snapshot, handed out again while the place's ``seq`` (read
+    anew, in the same database snapshot) has not moved, for at most ``max_age`` seconds
+    (a change that bumps no ``seq``, such as renaming a counter, shows within that).
+    One build per place at a time: a crowd of connections waits for it, then shares it."""
+
+    def __init__(self, app: Flask, max_age: float):
+        self.app = app
+        self.max_age = max_age
+        self.built = 0    # snapshots read from the database
+        self.reused = 0   # snapshots handed out again
+        self._kept: dict[str, _Kept] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def read(self, slug: str) -> dict | None:
+        """The place's snapshot now; None for an unknown place. Needs an app context."""
+        with self._guard:
+            lock = self._locks.setdefault(slug, threading.Lock())
+        got = lock.acquire(timeout=10)  # never stuck behind a hung read: read alone then
+        try:
+            return self._read(slug)
+        finally:
+            if got:
+                lock.release()
+
+    def _read(self, slug: str) -> dict | None:
+        reset = write_intent.set(False)  # a read: SQLite may start a deferred transaction
+        session = db.session
+        try:
+            if session.get_bind().dialect.name == "postgresql":
+                # READ COMMITTED would let a commit land between reading seq and the tickets.
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            seq = display.get_seq(session, slug)
+            if seq is None:
+                return None
+            day = self.app.config["CLOCK"]().astimezone(TOKYO).date()
+            kept = self._kept.get(slug)
+            if kept is not None and (kept.seq, kept.day) == (seq, day) and time.monotonic() < kept.until:
+                self.reused += 1
+                return kept.snapshot
+            snapshot = display.get_snapshot(session, display.get_location(session, slug), day)
+            self.built += 1
+            if self.max_age > 0:
+                self._kept[slug] = _Kept(snapshot["seq"], day, time.monotonic() + self.max_age, snapshot)
+            return snapshot
+        finally:
+            session.rollback()  # end the read transaction; nothing was written
+            write_intent.reset(reset)
+
+
+class ResyncLimiter:
+    """At most one answer to ``resync`` per client every ``interval`` seconds.
+
+    ``ask`` says when to answer: 0.0 at once; a delay when the client asked too soon
+    (one answer is then sent at the end of its interval, however often it asks
+    meanwhile); None when nothing more is to be sent (one is already on its way, or a
+    safety check came too soon: it is dropped)."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._clients: dict[str, list] = {}  # sid -> [last answer (monotonic), one pending]
+        self._lock = threading.Lock()
+
+    def ask(self, sid: str, defer: bool = True) -> float | None:
+        now = time.monotonic()
+        with self._lock:
+            client = self._clients.setdefault(sid, [float("-inf"), False])
+            if client[1]:
+                return None
+            wait = client[0] + self.interval - now
+            if wait <= 0:
+                client[0] = now
+                return 0.0
+            if not defer:
+                return None
+            client[1] = True
+            return wait
+
+    def answered(self, sid: str) -> bool:
+        """A snapshot went (on connection, or a deferred one); False if the client left."""
+        with self._lock:
+            client = self._clients.get(sid)
+            if client is None:
+                return False
+            client[:] = [time.monotonic(), False]
+            return True
+
+    def connected(self, sid: str) -> None:
+        with self._lock:
+            self._clients[sid] = [time.monotonic(), False]
+
+    def forget(self, sid: str) -> None:
+        with self._lock:
+            self._clients.pop(sid, None)
+
+
+# ---------------------------------------------------------------- the namespace
 
 def _check_device(slug: str, token) -> bool:
     """A display's token, when given, must be a live display of this place (a kiosk's
@@ -203,8 +226,23 @@ def _room_location() -> str | None:
     return None
 
 
+def _place_moved(slug: str, since: int) -> bool:
+    """Has the place's ``seq`` moved away from ``since`` (an unknown place: yes)?"""
+    reset = write_intent.set(False)
+    try:
+        return display.get_seq(db.session, slug) != since
+    finally:
+        db.session.rollback()
+        write_intent.reset(reset)
+
+
 class DisplayNamespace(Namespace):
-    """``/display``: snapshot on connect, ``resync`` on demand; events come from events.py."""
+    """``/display``: snapshot on connect, ``resync`` on demand (bounded per client);
+    the events come from events.py."""
+
+    def __init__(self, namespace: str, realtime: Realtime):
+        super().__init__(namespace)
+        self.realtime = realtime
 
     def on_connect(self, auth=None):
         slug = auth.get("location") if isinstance(auth, dict) else None
@@ -228,21 +266,39 @@ class DisplayNamespace(Namespace):
         if not trusted:
             raise ConnectionRefusedError("invalid_token")
         join_room(events.room_for(slug))  # before reading: no event can fall in between
+        self.realtime.resyncs.connected(request.sid)
         self._send_snapshot(slug)
         return True
 
-    def on_resync(self, _data=None):
-        """The client saw a gap or came back: send it a fresh snapshot."""
+    def on_disconnect(self, *_reason):
+        self.realtime.resyncs.forget(request.sid)
+
+    def on_resync(self, data=None):
+        """The client saw a gap or came back (or, with ``{"seq"}``, checks it missed
+        nothing): send it a fresh snapshot, at most one per interval."""
         slug = _room_location()
         if slug is None:
             disconnect()
             return
+        since = data.get("seq") if isinstance(data, dict) else None
+        check = isinstance(since, int) and not isinstance(since, bool)
+        wait = self.realtime.resyncs.ask(request.sid, defer=not check)
+        if wait is None:
+            return
+        if wait > 0:
+            self.realtime.server.start_background_task(self._send_later, request.sid, slug, wait)
+            return
+        try:
+            if check and not _place_moved(slug, since):
+                return
+        except SQLAlchemyError:
+            log.exception("could not read the seq of %s", slug)
+            return
         self._send_snapshot(slug)
 
-    @staticmethod
-    def _send_snapshot(slug: str) -> None:
+    def _send_snapshot(self, slug: str) -> None:
         try:
-            snapshot = read_snapshot(slug)
+            snapshot = self.realtime.snapshots.read(slug)
         except SQLAlchemyError:
             log.exception("could not read the snapshot of %s", slug)
             return  # the client keeps its data and asks again on its timer
@@ -251,8 +307,20 @@ class DisplayNamespace(Namespace):
             return
         emit("snapshot", snapshot)
 
-
-socketio.on_namespace(DisplayNamespace(events.NAMESPACE))
+    def _send_later(self, sid: str, slug: str, wait: float) -> None:
+        """The one answer to a client that asked too soon, at the end of its interval."""
+        realtime = self.realtime
+        realtime.server.sleep(wait)
+        with realtime.app.app_context():
+            if not realtime.resyncs.answered(sid):
+                return  # gone meanwhile
+            try:
+                snapshot = realtime.snapshots.read(slug)
+            except SQLAlchemyError:
+                log.exception("could not read the snapshot of %s", slug)
+                return
+            if snapshot is not None:
+                realtime.server.emit("snapshot", snapshot, namespace=events.NAMESPACE, to=sid)
 
 
 @click.command("announce-resync")
@@ -265,7 +333,8 @@ def announce_resync_command(location):
         raise click.ClickException(f"unknown location {location!r}")
     day = current_app.config["CLOCK"]().astimezone(TOKYO).date()
     data = events.announce(db.session, place, "queue",
-                           {"waiting": display.waiting_counts(db.session, place, day), "resync": True})
+                           {**display.queue_event(db.session, place, day, change="resync"),
+                            "resync": True})
     db.session.commit()  # the event goes out now, through the message queue
     if not current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
         click.echo("warning: SOCKETIO_MESSAGE_QUEUE is not set, so no server process hears this",

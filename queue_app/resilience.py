@@ -48,7 +48,7 @@ def discard_session() -> None:
     except Exception as error:  # noqa: BLE001 — the connection is gone: nothing to undo
         log.warning("rollback on a lost connection failed: %s", type(error).__name__)
         try:
-            db.session.invalidate()
+            db.session().invalidate()
         except Exception:  # noqa: BLE001
             log.warning("could not invalidate the lost connection", exc_info=True)
     db.session.remove()
@@ -81,7 +81,16 @@ class QueueApp(Flask):
             _roll_back()
             raise
         if db.session().in_transaction():
-            db.session.commit()  # a failure here reaches the error handlers like any other
+            try:
+                db.session.commit()  # a failure here reaches the error handlers like any other
+            except DBAPIError as error:
+                from flask import request
+
+                if request.method not in _IDEMPOTENT or not is_database_outage(error):
+                    raise
+                # A read whose connection died after its answer was ready: the answer
+                # stands (a read commits nothing).
+                discard_session()
         return response
 
     def _dispatch_retrying_reads(self):

@@ -173,6 +173,6 @@ def desk(make_app, clock):
 def events(monkeypatch):
     """Every realtime event published after a commit, as (room, name, data)."""
     published: list[tuple[str, str, dict]] = []
-    monkeypatch.setattr("queue_app.events._publish",
-                        lambda room, name, data: published.append((room, name, data)))
+    monkeypatch.setattr("queue_app.events.Publisher.publish",
+                        lambda _publisher, room, name, data: published.append((room, name, data)))
     return published

@@ -100,6 +100,81 @@ class Recorder:
             self.events.clear()
 
 
+class LobbyClient(Recorder):
+    """A correct display client in Python: it holds the lobby picture and moves it
+    forward with each event as display/static/js/display.js does, drops an event
+    already in its picture, and asks ``resync`` only when it sees a gap in ``seq``
+    (counted in ``resyncs``). ``picture()`` is what it would show, in the snapshot's
+    shape, to compare with a fresh snapshot."""
+
+    def __init__(self, url: str, **kwargs):
+        super().__init__(url, **kwargs)
+        self.seq: int | None = None
+        self.lobby: dict | None = None
+        self.resyncs = 0
+
+    def _recorder(self, name):
+        record = super()._recorder(name)
+
+        def apply_then_record(data):
+            self._apply(name, data)
+            record(data)
+        return apply_then_record
+
+    def _apply(self, name: str, data: dict) -> None:
+        if name == "snapshot":
+            self.seq = data["seq"]
+            self.lobby = {"serving": {row["counter"]: row["number"] for row in data["serving"]},
+                          "counters": list(data["counters"]), "recent": list(data["recent"]),
+                          "waiting": dict(data["waiting"])}
+            return
+        if self.seq is None or data["seq"] <= self.seq:
+            return  # already in the picture
+        if data["seq"] != self.seq + 1:
+            self.resyncs += 1
+            self.client.emit("resync", namespace=NAMESPACE)
+            return
+        self.seq = data["seq"]
+        lobby = self.lobby
+        lobby["waiting"] = dict(data["waiting"])
+        if "serving" in data:
+            lobby["serving"] = {row["counter"]: row["number"] for row in data["serving"]}
+        if "counters" in data:
+            lobby["counters"] = list(data["counters"])
+        if "recent" in data:
+            lobby["recent"] = list(data["recent"])
+        if name == "called":
+            serving = {c: n for c, n in lobby["serving"].items() if n != data["number"]}
+            serving[data["counter"]] = data["number"]
+            lobby["serving"] = serving
+            if data["counter"] not in lobby["counters"]:
+                lobby["counters"].append(data["counter"])
+            call = {"number": data["number"], "counter": data["counter"], "called_at": data["called_at"]}
+            lobby["recent"] = ([call] + [r for r in lobby["recent"] if r["number"] != data["number"]])[:8]
+
+    def picture(self) -> dict:
+        """The lobby as this client holds it, in the snapshot's shape (without seq, location)."""
+        with self.lock:
+            lobby = self.lobby
+            order = {name: i for i, name in enumerate(lobby["counters"])}
+            serving = sorted(({"number": n, "counter": c} for c, n in lobby["serving"].items()),
+                             key=lambda row: order.get(row["counter"], len(order)))
+            return {"serving": serving, "counters": list(lobby["counters"]),
+                    "recent": list(lobby["recent"]), "waiting": dict(lobby["waiting"])}
+
+
+def snapshot_now(app, location: str = "honcho") -> dict:
+    """The place's snapshot read straight from the database (no cache, no socket)."""
+    from queue_app.extensions import db
+    from queue_app.services import display
+
+    with app.app_context():
+        place = display.get_location(db.session, location)
+        snapshot = display.get_snapshot(db.session, place, app.config["CLOCK"]().date())
+        db.session.rollback()
+        return snapshot
+
+
 # ---------------------------------------------------------------- data set-up
 
 def staff_token(app) -> str:
@@ -156,7 +231,7 @@ def add_tickets(app, count: int, location: str = "honcho", service: str = "info-
     from queue_app.events import announce as announce_event
     from queue_app.extensions import db
     from queue_app.models import BAND_WALK_IN, Location, Service, Ticket
-    from queue_app.services.display import waiting_counts
+    from queue_app.services.display import queue_event
 
     with app.app_context():
         now = app.config["CLOCK"]()
@@ -177,7 +252,7 @@ def add_tickets(app, count: int, location: str = "honcho", service: str = "info-
         db.session.flush()
         if announce:
             announce_event(db.session, place, "queue",
-                           {"waiting": waiting_counts(db.session, place, now.date())})
+                           queue_event(db.session, place, now.date(), change="issue"))
         db.session.commit()
         return numbers
 

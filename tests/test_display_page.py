@@ -243,3 +243,46 @@ def test_a_gap_in_seq_makes_the_page_resync(page, lobby):
                            arg=seq, timeout=3000)
     shows_now(page, ticket["number"], timeout=1.0)
     expect(page.locator("#waiting-walk_in")).to_have_text("1")
+
+
+WATCH_FEED = """() => {
+  const socket = window.displayFeed.socket, emit = socket.emit.bind(socket);
+  window.__emitted = [];
+  window.__snapshots = 0;
+  socket.emit = (...args) => { window.__emitted.push(args[0]); return emit(...args); };
+  socket.on("snapshot", () => { window.__snapshots++; });
+}"""
+
+
+def test_the_screen_follows_the_lobby_from_events_alone(page, lobby):
+    """A walk-in, a call, a finished ticket and a counter closed then opened: the screen
+    shows each from its event, and the page never asks for a snapshot."""
+    add_tickets(lobby.app, 1)
+    open_display(page, lobby.url)
+    expect(page.locator("#waiting-walk_in")).to_have_text("1")
+    page.evaluate(WATCH_FEED)
+
+    answer = api(lobby.url, "POST", "/tickets", lobby.token, json={"location": "honcho", "service": "reissue"})
+    assert answer.status_code == 201, answer.text
+    expect(page.locator("#waiting-walk_in")).to_have_text("2")
+
+    ticket = call_next(lobby.url, lobby.token, lobby.counters["窓口1"])
+    shows_now(page, ticket["number"], timeout=1.0)
+    tile = page.locator('.counter-tile[data-counter="窓口1"]')
+    expect(tile.locator(".counter-number")).to_have_text(ticket["number"])
+    expect(page.locator("#waiting-walk_in")).to_have_text("1")
+
+    assert api(lobby.url, "POST", f"/tickets/{ticket['id']}/complete", lobby.token).status_code == 200
+    expect(tile.locator(".counter-number")).to_have_text("—")  # the counter is free again
+    expect(tile).to_have_class(re.compile(r"\bis-idle\b"))
+    expect(page.locator("#recent li").first).to_contain_text(ticket["number"])  # still listed
+
+    closing = api(lobby.url, "POST", f"/counters/{lobby.counters['窓口3']}/close", lobby.token, json={})
+    assert closing.status_code == 200, closing.text
+    expect(page.locator(".counter-tile")).to_have_count(2)
+    assert api(lobby.url, "POST", f"/counters/{lobby.counters['窓口3']}/open", lobby.token).status_code == 200
+    expect(page.locator(".counter-tile")).to_have_count(3)
+
+    time.sleep(2.0)  # longer than the old 0.3-1.5 s re-read after a `queue` event
+    assert page.evaluate("() => window.__emitted") == []
+    assert page.evaluate("() => window.__snapshots") == 0

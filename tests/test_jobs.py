@@ -100,7 +100,8 @@ def _ticket(session, slug: str, day: date, number: str, status: str = "waiting")
 @pytest.fixture
 def published(monkeypatch):
     sent = []
-    monkeypatch.setattr(events, "_publish", lambda room, name, data: sent.append((room, name, data)))
+    monkeypatch.setattr(events.Publisher, "publish",
+                        lambda _publisher, room, name, data: sent.append((room, name, data)))
     return sent
 
 
@@ -138,8 +139,9 @@ def test_tickets_still_waiting_at_closing_time_are_cancelled(make_app, backend, 
         seq_after = {loc.slug: loc.seq for loc in db.session.scalars(select(Location))}
     assert seq_after == {"honcho": seq_before["honcho"] + 1, "awara": seq_before["awara"] + 2}
     queue_events = [(room, data) for room, name, data in published if name == "queue"]
-    assert queue_events[-1] == ("location:honcho", {"seq": seq_after["honcho"],
-                                                    "waiting": {"priority": 0, "reservation": 0, "walk_in": 0}})
+    room, data = queue_events[-1]
+    assert (room, data["seq"], data["change"]) == ("location:honcho", seq_after["honcho"], "closing")
+    assert data["waiting"] == {"priority": 0, "reservation": 0, "walk_in": 0}
     assert len(queue_events) == 3
 
 

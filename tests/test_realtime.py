@@ -1,11 +1,15 @@
 """The /display namespace with a real python-socketio client against a real server
 (the ``live_server`` fixture: werkzeug, threaded, WebSocket through simple-websocket):
 snapshot on connect, refusals, ``called`` on call and recall, ``queue`` on other
-changes, ``resync``, nothing for a rolled-back change, snapshots consistent with
-their ``seq`` while calls race, and the ``announce-resync`` command."""
+changes, events that carry the new picture (a correct client never needs a snapshot
+for them), ``resync`` bounded per client and snapshots shared per place, nothing for
+a rolled-back change, snapshots consistent with their ``seq`` while calls race, two
+apps in one process that never see each other's events, and the ``announce-resync``
+command."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,11 +17,12 @@ import socketio
 from sqlalchemy import select
 
 from queue_app.events import announce
-from queue_app.extensions import db
-from queue_app.models import Location, Ticket
-from queue_app.services.display import get_serving
-from tests.realtime_support import (Recorder, add_tickets, api, call_next, counter_ids,
-                                    display_token, quick_websocket_close, staff_token)
+from queue_app.extensions import db, write_intent
+from queue_app.models import Counter, Location, Ticket
+from queue_app.services.display import get_lobby
+from tests.realtime_support import (LobbyClient, Recorder, add_tickets, api, call_next,
+                                    counter_ids, display_token, quick_websocket_close,
+                                    snapshot_now, staff_token)
 
 SNAPSHOT_KEYS = {"seq", "location", "serving", "recent", "waiting", "counters"}
 
@@ -33,27 +38,41 @@ def _quick_close(monkeypatch):
 
 
 @pytest.fixture
-def server(make_app, live_server, backend):
-    """A seeded app on ``backend`` behind a live server, with a staff token."""
-    app = make_app(backend)
-    live = live_server(app)
-    live.token = staff_token(app)
-    live.counters = counter_ids(app)
-    clients: list[Recorder] = []
+def serve(make_app, live_server):
+    """``serve(backend, **config)``: a seeded app behind a live server, with a staff
+    token, its counters' ids and ``connect(**kwargs)`` for recording clients."""
+    apps, clients = [], []
 
-    def connect(**kwargs) -> Recorder:
-        client = Recorder(live.url, **kwargs).connect()
-        clients.append(client)
-        return client
+    def start(backend: str = "sqlite", **config):
+        app = make_app(backend, **config)
+        apps.append(app)
+        live = live_server(app)
+        live.token = staff_token(app)
+        live.counters = counter_ids(app)
+        live.realtime = app.extensions["realtime"]
 
-    live.connect = connect
-    yield live
+        def connect(kind=Recorder, **kwargs) -> Recorder:
+            client = kind(live.url, **kwargs).connect()
+            clients.append(client)
+            return client
+
+        live.connect = connect
+        return live
+
+    yield start
     for client in clients:
         if client.client.connected:
             client.disconnect()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def server(serve, backend):
+    """A seeded app on ``backend`` behind a live server, with a staff token."""
+    return serve(backend)
 
 
 def test_snapshot_on_connect_shows_numbers_counters_and_waiting_bands(server):
@@ -72,9 +91,10 @@ def test_snapshot_on_connect_shows_numbers_counters_and_waiting_bands(server):
     assert snapshot["recent"][0]["called_at"] == "2027-01-12T10:00:00+09:00"
     assert snapshot["waiting"] == {"priority": 0, "reservation": 0, "walk_in": 3}
     assert snapshot["counters"] == ["窓口1", "窓口2", "窓口3"]
-    with server.app.app_context():  # what a queue event may carry as "serving"
+    with server.app.app_context():  # what a queue event carries is the snapshot's own
         place = db.session.scalar(select(Location).where(Location.slug == "honcho"))
-        assert get_serving(db.session, place, server.app.config["CLOCK"]().date()) == snapshot["serving"]
+        lobby = get_lobby(db.session, place, server.app.config["CLOCK"]().date())
+        assert lobby == {key: snapshot[key] for key in ("serving", "counters", "recent")}
 
 
 def test_a_place_sees_only_its_own_events(server):
@@ -196,9 +216,12 @@ def test_a_rolled_back_change_is_never_announced_and_leaves_no_gap(server):
     assert [e["marker"] for e in client.named("queue")] == ["committed"]
 
 
-def test_every_snapshot_matches_its_seq_while_calls_race(server):
+def test_every_snapshot_matches_its_seq_while_calls_race(serve, backend):
     """Calls from two counters race resync requests: each snapshot's waiting count must
-    equal the tickets minus the calls numbered up to its seq, never one more or less."""
+    equal the tickets minus the calls numbered up to its seq, never one more or less.
+    (No per-client bound here, so every resync is answered at once; the place's kept
+    snapshot is on, and must never hand out one that does not match its seq.)"""
+    server = serve(backend, DISPLAY_RESYNC_SECONDS=0)
     total = 24
     add_tickets(server.app, total)
     client = server.connect()
@@ -262,3 +285,248 @@ def test_snapshot_leaves_out_other_days_and_finished_counters(server, clock):
         db.session.commit()
     snapshot = server.connect().wait_event("snapshot")
     assert snapshot["waiting"] == {"priority": 0, "reservation": 0, "walk_in": 0}
+
+
+# ---------------------------------------------------------------- events carry the picture
+
+def _settled(server, client: LobbyClient) -> dict:
+    """Wait until the client holds the place's latest seq; its picture then."""
+    seq = db_seq(server.app)
+    client.wait_for(lambda n, d: client.seq == seq, 5, f"seq {seq}")
+    return client.picture()
+
+
+def _fresh(server) -> dict:
+    snapshot = snapshot_now(server.app)
+    return {key: snapshot[key] for key in ("serving", "counters", "recent", "waiting")}
+
+
+def test_a_correct_client_follows_every_change_from_the_events_alone(server):
+    """Walk-ins, calls, a recall, start, complete, no-show, transfer, prioritise, a
+    counter closed and opened: after each, what a client that applies the events holds
+    equals a fresh snapshot, and it never asked for one (nor did the server build one)."""
+    client = server.connect(kind=LobbyClient)
+    client.wait_event("snapshot")
+    built = server.realtime.snapshots.built
+
+    def act(path, **kwargs):
+        answer = api(server.url, "POST", path, server.token, **kwargs)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    walk_ins = []
+    for _ in range(4):
+        answer = api(server.url, "POST", "/tickets", server.token,
+                     json={"location": "honcho", "service": "reissue"})
+        assert answer.status_code == 201, answer.text
+        walk_ins.append(answer.json())
+        assert _settled(server, client) == _fresh(server)
+    issued = client.wait_event("queue", seq=db_seq(server.app))
+    assert issued["change"] == "issue" and issued["waiting"]["walk_in"] == 4
+    assert issued["ticket"] == {"number": walk_ins[-1]["number"], "status": "waiting"}
+    assert "serving" not in issued  # nothing at the counters changed: not sent
+
+    first = call_next(server.url, server.token, server.counters["窓口1"])
+    second = call_next(server.url, server.token, server.counters["窓口2"])
+    assert _settled(server, client) == _fresh(server)
+    act(f"/tickets/{second['id']}/recall")
+    assert _settled(server, client) == _fresh(server)
+    act(f"/tickets/{first['id']}/start")
+    assert _settled(server, client) == _fresh(server)
+    act(f"/tickets/{first['id']}/complete")
+    done = client.wait_event("queue", change="complete")
+    assert done["change"] == "complete" and done["ticket"] == {"number": first["number"], "status": "done"}
+    assert done["serving"] == [{"number": second["number"], "counter": "窓口2"}]  # 窓口1 is free
+    assert _settled(server, client) == _fresh(server)
+    act(f"/tickets/{second['id']}/no-show")
+    assert _settled(server, client) == _fresh(server)
+    assert client.picture()["serving"] == []
+
+    third = call_next(server.url, server.token, server.counters["窓口3"])
+    act(f"/tickets/{third['id']}/transfer", json={"service": "info-change"})  # back in the queue
+    assert _settled(server, client) == _fresh(server)
+    assert third["number"] not in [row["number"] for row in client.picture()["recent"]]
+    act(f"/tickets/{walk_ins[3]['id']}/prioritise", json={"reason": "wheelchair"})
+    assert _settled(server, client) == _fresh(server)
+    act(f"/counters/{server.counters['窓口3']}/close", json={})
+    assert _settled(server, client)["counters"] == ["窓口1", "窓口2"] == _fresh(server)["counters"]
+    act(f"/counters/{server.counters['窓口3']}/open")
+    assert _settled(server, client) == _fresh(server)
+
+    assert client.resyncs == 0
+    assert len(client.named("snapshot")) == 1
+    assert server.realtime.snapshots.built == built
+
+
+def test_a_resync_flood_gets_one_snapshot_per_interval(serve):
+    """A client asking for a snapshot 20 times a second for 2.5 s gets one at once and
+    then one per second (the last at the end of its interval, with the latest seq); the
+    server builds no more than it sends, and another client is not held back."""
+    server = serve(DISPLAY_RESYNC_SECONDS=1.0, DISPLAY_SNAPSHOT_CACHE_SECONDS=0)
+    add_tickets(server.app, 3)
+    flooder = server.connect()
+    flooder.wait_event("snapshot")
+    calm = server.connect()
+    calm.wait_event("snapshot")
+    built = server.realtime.snapshots.built
+
+    started = time.monotonic()
+    asked = 0
+    while time.monotonic() - started < 2.5:
+        flooder.resync()
+        asked += 1
+        if asked == 25:  # mid-flood a call moves the place on
+            call_next(server.url, server.token, server.counters["窓口1"])
+        time.sleep(0.05)
+    time.sleep(1.3)  # the last deferred answer
+    answers = flooder.named("snapshot")[1:]
+    assert asked >= 40
+    assert 2 <= len(answers) <= 4, len(answers)  # 2.5 s + the trailing one, 1 s apart
+    assert server.realtime.snapshots.built - built == len(answers)
+    assert answers[-1]["seq"] == db_seq(server.app)  # the deferred answer is fresh
+    calm.resync()
+    assert calm.wait_event("snapshot", seq=db_seq(server.app), timeout=1.0)
+
+
+def test_a_place_snapshot_is_shared_until_its_seq_moves(serve):
+    """A crowd connecting at once (a restart) costs one snapshot build per place and
+    change, plus one read of seq each; a change makes the next one fresh."""
+    server = serve()
+    add_tickets(server.app, 2)
+    built = server.realtime.snapshots.built
+    clients = [server.connect() for _ in range(6)]
+    seqs = {client.wait_event("snapshot")["seq"] for client in clients}
+    assert seqs == {db_seq(server.app)}
+    assert server.realtime.snapshots.built - built == 1
+    call_next(server.url, server.token, server.counters["窓口1"])
+    late = server.connect().wait_event("snapshot")
+    assert late["seq"] == db_seq(server.app) and late["waiting"]["walk_in"] == 1
+    assert server.realtime.snapshots.built - built == 2
+
+
+def test_a_safety_check_is_answered_only_when_something_was_missed(serve):
+    """``resync`` with the client's seq (the pages' 60 s safety net): no snapshot while
+    that is the place's seq; one as soon as the place moved past it (a lost event)."""
+    server = serve(DISPLAY_RESYNC_SECONDS=0)
+    client = server.connect()
+    seq = client.wait_event("snapshot")["seq"]
+    built = server.realtime.snapshots.built
+    client.client.emit("resync", {"seq": seq}, namespace="/display")
+    time.sleep(0.5)
+    assert len(client.named("snapshot")) == 1 and server.realtime.snapshots.built == built
+
+    with server.app.app_context():  # a change whose event never arrived
+        from queue_app.events import bump_seq
+        bump_seq(db.session, db.session.scalar(select(Location.id).where(Location.slug == "honcho")))
+        db.session.commit()
+    client.client.emit("resync", {"seq": seq}, namespace="/display")
+    assert client.wait_event("snapshot", seq=seq + 1)["seq"] == seq + 1
+
+
+# ---------------------------------------------------------------- two apps, one process
+
+def test_two_apps_in_one_process_never_see_each_others_events(serve):
+    """Each app has its own Socket.IO server and publisher: an event committed in one
+    reaches only its own clients, even with both serving at once."""
+    first, second = serve(), serve()
+    assert first.app.extensions["socketio"] is not second.app.extensions["socketio"]
+    one, two = first.connect(), second.connect()
+    one.wait_event("snapshot")
+    two.wait_event("snapshot")
+    published = (first.realtime.publisher.published, second.realtime.publisher.published)
+
+    for live, marker in ((first, "first"), (second, "second")):
+        with live.app.app_context():
+            place = db.session.scalar(select(Location).where(Location.slug == "honcho"))
+            announce(db.session, place, "queue", {"waiting": {}, "marker": marker})
+            db.session.commit()
+    assert one.wait_event("queue", marker="first")
+    assert two.wait_event("queue", marker="second")
+    time.sleep(0.3)
+    assert [e["marker"] for e in one.named("queue")] == ["first"]
+    assert [e["marker"] for e in two.named("queue")] == ["second"]
+    assert (first.realtime.publisher.published, second.realtime.publisher.published) == (
+        published[0] + 1, published[1] + 1)
+
+    # A call through the first app's API: the second app's client hears nothing.
+    add_tickets(first.app, 1, announce=False)
+    ticket = call_next(first.url, first.token, first.counters["窓口1"])
+    assert one.wait_event("called", number=ticket["number"])
+    time.sleep(0.3)
+    assert two.named("called") == []
+
+
+def test_each_app_clears_only_its_own_rules_cache(make_app):
+    """The rules cache is cleared by a change committed on its own app's database, not
+    another app's, and not by an event's seq bump (which changes no rule)."""
+    from queue_app.events import bump_seq
+
+    first, second = make_app(), make_app()
+    loads = {"first": 0, "second": 0}
+
+    def warm(app, name):
+        def load():
+            loads[name] += 1
+            return name
+        app.extensions["rules_cache"].get("probe", load)
+
+    for app, name in ((first, "first"), (second, "second")):
+        warm(app, name)
+    with first.app_context():
+        counter = db.session.scalar(select(Counter).order_by(Counter.id))
+        counter.takes_reservations = not counter.takes_reservations
+        db.session.commit()
+        bump_seq(db.session, counter.location_id)
+        db.session.commit()
+    with second.app_context():
+        bump_seq(db.session, db.session.scalar(select(Location.id).order_by(Location.id)))
+        db.session.commit()
+    for app, name in ((first, "first"), (second, "second")):
+        warm(app, name)
+    assert loads == {"first": 2, "second": 1}
+    for app in (first, second):
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_events_go_out_only_when_their_own_transaction_commits(app):
+    """A savepoint released after an event does not publish it; the outer commit does,
+    once; a rollback of the whole transaction drops it; and another session's
+    rollback (a display's snapshot read, in its own app context) leaves it alone.
+    No listener is left on a class: a fresh session has none."""
+    sent = []
+    publisher = app.extensions["realtime"].publisher
+    publisher.publish = lambda room, name, data: sent.append(data["marker"])
+
+    def place():
+        return db.session.scalar(select(Location).where(Location.slug == "honcho"))
+
+    with app.app_context():
+        announce(db.session, place(), "queue", {"waiting": {}, "marker": "outer"})
+        with db.session.begin_nested():
+            announce(db.session, place(), "queue", {"waiting": {}, "marker": "inner"})
+        assert sent == []
+        db.session.commit()
+        assert sent == ["outer", "inner"]
+
+        announce(db.session, place(), "queue", {"waiting": {}, "marker": "dropped"})
+        db.session.rollback()
+        db.session.commit()
+        assert sent == ["outer", "inner"]
+
+        announce(db.session, place(), "queue", {"waiting": {}, "marker": "kept"})
+        with app.app_context():  # another session of the same app reads and rolls back
+            reading = write_intent.set(False)  # as a snapshot read: no SQLite write lock
+            place()
+            db.session.rollback()
+            db.session.commit()
+            write_intent.reset(reading)
+        assert sent == ["outer", "inner"]
+        db.session.commit()
+        assert sent == ["outer", "inner", "kept"]
+
+        fresh = db.session.session_factory()
+        assert not any(getattr(fresh.dispatch, name) for name in (
+            "after_commit", "after_soft_rollback", "after_flush", "after_begin"))
+        fresh.close()

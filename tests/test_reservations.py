@@ -217,7 +217,7 @@ def test_an_integrity_error_other_than_a_contact_is_not_a_duplicate(make_app, ba
                   "name": "山田 花子", "email": "a@example.jp", "phone": None, "language": "ja",
                   "proxy": False, "created_at": DEFAULT_NOW}
         with pytest.raises(IntegrityError):  # no such procedure: a foreign key, not a duplicate
-            booking._insert_reservation(db.session.connection(), values)
+            booking._insert_reservation(db.session, values)
         db.session.rollback()
 
 

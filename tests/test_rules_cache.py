@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from queue_app.events import bump_seq
 from queue_app.extensions import db
 from queue_app.models import Closure, Counter, Location, Service
 from queue_app.services import booking
@@ -106,20 +105,7 @@ def test_a_procedure_made_unreservable_is_refused_at_once(app, client):
     assert response.status_code == 409 and response.get_json()["code"] == "not_reservable"
 
 
-def test_a_cached_place_never_carries_an_event_number(app):
-    """The event number changes with every call: the cache must not hand out a stale one."""
-    with app.test_request_context():
-        place, _ = booking.get_place_and_service(db.session, "honcho", "card-pickup")
-        bump_seq(db.session, place.id)  # what every call does
-        db.session.commit()
-        again, _ = booking.get_place_and_service(db.session, "honcho", "card-pickup")
-        assert again is place  # from the cache, which holds no number to go stale
-        with pytest.raises(AttributeError):
-            again.seq  # noqa: B018
-        assert db.session.get(Location, place.id).seq == 1
-
-
-def test_an_unknown_slug_is_named_and_not_cached(app):
+def test_an_unknown_slug_is_named(app):
     with app.test_request_context():
         with pytest.raises(Invalid) as error:
             booking.get_place_and_service(db.session, "nowhere", "card-pickup")
@@ -127,18 +113,6 @@ def test_an_unknown_slug_is_named_and_not_cached(app):
         with pytest.raises(Invalid) as error:
             booking.get_place_and_service(db.session, "honcho", "nothing")
         assert "service" in error.value.extra["errors"]
-        assert not [key for key in app.extensions["rules_cache"]._entries if "nowhere" in key or "nothing" in key]
-
-
-def test_cached_records_are_read_only_and_shared(app):
-    """One record serves every request of the process: nobody may change it."""
-    with app.test_request_context():
-        place, service = booking.get_place_and_service(db.session, "honcho", "card-pickup")
-        assert (place.slug, service.slug) == ("honcho", "card-pickup")
-        with pytest.raises(AttributeError):
-            service.reservable = False
-        again = booking.get_place_and_service(db.session, "honcho", "card-pickup")
-        assert again[0] is place and again[1] is service
 
 
 def test_a_change_flushed_before_a_failed_savepoint_still_clears_the_cache(app, client):

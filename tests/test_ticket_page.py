@@ -95,3 +95,40 @@ def test_no_personal_data_on_the_page(page, hall):
 def test_an_unknown_ticket_is_not_found(hall):
     assert requests.get(hall.url + "/tickets/not-a-ticket", timeout=5).status_code == 404
     assert requests.get(hall.url + "/tickets/" + "x" * 200, timeout=5).status_code == 404
+
+
+def test_the_page_follows_its_own_ticket_from_events_alone(page, hall):
+    """Another walk-in (issued behind everyone) reads nothing; our call, start and
+    completion are shown from their events, without reading the ticket again and
+    without a snapshot."""
+    mine = walk_in(hall)
+    open_ticket(page, hall, mine["id"])
+    expect(page.locator("#ahead")).to_contain_text("0人")
+    page.wait_for_function("() => window.ticketFeed.seq !== null")
+    page.evaluate("""() => {
+      const socket = window.ticketFeed.socket, emit = socket.emit.bind(socket);
+      const fetch = window.fetch.bind(window);
+      window.__emitted = [];
+      window.__reads = 0;
+      socket.emit = (...args) => { window.__emitted.push(args[0]); return emit(...args); };
+      window.fetch = (url, ...rest) => {
+        if (String(url).includes("/api/v1/tickets/")) window.__reads++;
+        return fetch(url, ...rest);
+      };
+    }""")
+
+    seq = page.evaluate("() => window.ticketFeed.seq")
+    walk_in(hall)
+    page.wait_for_function("s => window.ticketFeed.seq === s + 1", arg=seq)
+    ticket = call_next(hall.url, hall.token, hall.counters["窓口2"])
+    assert ticket["id"] == mine["id"]
+    expect(page.locator("#turn")).to_be_visible(timeout=2000)
+    expect(page.locator("#turn")).to_contain_text("窓口2へお越しください")
+    assert api(hall.url, "POST", f"/tickets/{mine['id']}/start", hall.token).status_code == 200
+    expect(page.locator("#state")).to_contain_text("窓口で手続き中です")
+    expect(page.locator("#turn")).to_be_hidden()
+    assert api(hall.url, "POST", f"/tickets/{mine['id']}/complete", hall.token).status_code == 200
+    expect(page.locator("#state")).to_contain_text("手続きは終了しました")
+    page.wait_for_timeout(1000)  # past the 0.15-0.75 s spread of a read
+    assert page.evaluate("() => window.__reads") == 0
+    assert page.evaluate("() => window.__emitted") == []

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..models import ApiToken, Device, Location, LoginThrottle, User
 from . import credentials
 from .errors import Invalid, TooManyAttempts, Unauthorized
+from .upserts import insert_for
 
 ROLES = ("staff", "admin")
 DEVICE_KINDS = ("kiosk", "display")
@@ -53,7 +54,7 @@ def authenticate(session, username: str, password: str, now: datetime, source: s
         raise TooManyAttempts(f"Too many failed attempts; try again in {wait} s.", retry_after=wait)
     if not user.active or not check_password_hash(user.password_hash, password or ""):
         # Counted in the database, so simultaneous failures are all counted.
-        insert = dialect_insert(session)(throttle).values(
+        insert = insert_for(session)(throttle).values(
             user_id=user.id, source=source, failures=0).on_conflict_do_nothing()
         session.execute(insert)
         failures = session.execute(
@@ -66,15 +67,6 @@ def authenticate(session, username: str, password: str, now: datetime, source: s
         raise Unauthorized("Wrong username or password.")
     session.execute(delete(throttle).where(pair))
     return user
-
-
-def dialect_insert(session):
-    """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def issue_token(session, user: User, now: datetime, hours: int) -> str:

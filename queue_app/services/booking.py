@@ -6,11 +6,9 @@ constraint is the backstop); one active reservation per contact and procedure is
 partial unique index. Services never commit: the caller commits once.
 
 A booking is the request that comes in rushes (the morning a holiday window opens), so
-it is kept lean: the place and procedure come from the rules cache as read-only
-records, and its inserts (the seat, the reservation, the confirmation e-mail when there
-is an address) are compiled once and run on the driver's cursor (``sql.DriverStatement``),
-never through the unit of work: on SQLite, SQLAlchemy's bookkeeping costs more than the
-SQL itself.
+it is kept lean: one query for the place and procedure, the day's plan from the rules
+cache, and three Core statements on the session (the seat, the reservation, the
+confirmation e-mail when there is an address) instead of the ORM's unit of work.
 """
 from __future__ import annotations
 
@@ -25,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..config import TOKYO
 from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
-from . import calendar, credentials, outbox, rules_cache
+from . import calendar, credentials, outbox
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import my_number_fields
-from .sql import DriverStatement
+from .upserts import insert_for
 
 
 @dataclass(frozen=True)
@@ -61,21 +59,14 @@ _PLACE_AND_SERVICE = (select(Location, Service).join(Service, Service.slug == bi
                       .where(Location.slug == bindparam("location")))
 
 
-def get_place_and_service(session, location_slug: str, service_slug: str) -> tuple[tuple, tuple]:
-    """Both, as read-only records of their columns (``rules_cache.snapshot``), without a
-    query while the rules cache holds them: every booking reads them. An unknown one is
-    named in the error."""
-    return rules_cache.cached(("place and service", location_slug, service_slug),
-                              lambda: _read_place_and_service(session, location_slug, service_slug))
-
-
-def _read_place_and_service(session, location_slug: str, service_slug: str) -> tuple[tuple, tuple]:
+def get_place_and_service(session, location_slug: str, service_slug: str) -> tuple[Location, Service]:
+    """Both, in one query (every booking reads them); an unknown one is named in the error."""
     row = session.execute(_PLACE_AND_SERVICE, {"location": location_slug, "service": service_slug}).first()
-    if row is None:  # raises: an unknown slug is never cached
+    if row is None:
         get_location(session, location_slug)
         get_service(session, service_slug)
         raise AssertionError("a place and a procedure that both exist always join")
-    return rules_cache.snapshot(row.Location), rules_cache.snapshot(row.Service)
+    return row.Location, row.Service
 
 
 def get_service(session, slug: str) -> Service:
@@ -146,25 +137,31 @@ def get_availability(session, location: Location, service: Service, day: date,
     """The day's slots for a procedure, each with its capacity and what remains.
     A slot that can no longer be booked (too soon, past, beyond the horizon) shows 0."""
     plan = calendar.get_day(session, location, day)
+    return get_availabilities(session, location, service, {day: plan}, now, policy)[day]
+
+
+def get_availabilities(session, location: Location, service: Service, plans: dict,
+                       now: datetime, policy: BookingPolicy) -> dict:
+    """``get_availability`` for each day of ``plans`` (day → ``calendar.Day``), with one
+    query for the seats booked on all of them: the one computation of what remains,
+    for the API, the day page and the month calendar alike."""
     capacity = calendar.reservation_capacity(session, location, service)
-    starts = plan.slot_starts(service) if capacity else []
+    starts = {day: (plan.slot_starts(service) if capacity else []) for day, plan in plans.items()}
+    every = [start for day_starts in starts.values() for start in day_starts]
     booked = {}
-    if starts:
+    if every:
         rows = session.execute(select(Slot.starts_at, Slot.booked).where(
-            Slot.location_id == location.id,
-            Slot.starts_at >= starts[0], Slot.starts_at <= starts[-1]))
+            Slot.location_id == location.id, Slot.starts_at >= min(every), Slot.starts_at <= max(every)))
         booked = {row.starts_at: row.booked for row in rows}
     step = timedelta(minutes=service.duration_minutes)
-    slots = [{
-        "start": start,
-        "end": start + step,
-        "capacity": capacity,
-        "remaining": max(capacity - booked.get(start, 0), 0) if is_bookable(start, now, policy) else 0,
-    } for start in starts]
-    return {
+    return {day: {
         "date": day, "location": location.slug, "service": service.slug,
-        "open": plan.open, "reservation_only": plan.reservation_only, "slots": slots,
-    }
+        "open": plan.open, "reservation_only": plan.reservation_only,
+        "slots": [{
+            "start": start, "end": start + step, "capacity": capacity,
+            "remaining": max(capacity - booked.get(start, 0), 0) if is_bookable(start, now, policy) else 0,
+        } for start in starts[day]],
+    } for day, plan in plans.items()}
 
 
 # ---------------------------------------------------------------- booking
@@ -185,25 +182,21 @@ def _check_reservable(session, location, service, start, now, policy) -> int:
     return capacity
 
 
-_slots = Slot.__table__
-_TAKE_SEAT = DriverStatement(lambda insert: insert(_slots)
-                             .values(location_id=bindparam("location_id"), starts_at=bindparam("starts_at"),
-                                     capacity=bindparam("capacity"), booked=1)
-                             .on_conflict_do_update(index_elements=[_slots.c.location_id, _slots.c.starts_at],
-                                                    set_={"booked": _slots.c.booked + 1},
-                                                    where=_slots.c.booked < _slots.c.capacity)
-                             .returning(_slots.c.id))
-
-
-def _take_seat(connection, location: Location, start: datetime, capacity: int) -> int:
+def _take_seat(session, location: Location, start: datetime, capacity: int) -> int:
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
     One statement: the first booking creates the slot's row with ``capacity``; later
     ones add one only while ``booked < capacity`` (no row back means full)."""
-    rows = _TAKE_SEAT.execute(connection, {
-        "location_id": location.id, "starts_at": start, "capacity": capacity})
-    if not rows:
+    slots = Slot.__table__
+    statement = (insert_for(session)(slots)
+                 .values(location_id=location.id, starts_at=start, capacity=capacity, booked=1)
+                 .on_conflict_do_update(index_elements=[slots.c.location_id, slots.c.starts_at],
+                                        set_={"booked": slots.c.booked + 1},
+                                        where=slots.c.booked < slots.c.capacity)
+                 .returning(slots.c.id))
+    slot_id = session.execute(statement).scalar()
+    if slot_id is None:
         raise SlotFull("That slot is fully booked; please choose another.")
-    return rows[0][0]
+    return slot_id
 
 
 def _free_seat(session, slot_id: int) -> None:
@@ -228,11 +221,11 @@ def _holds_active(session, service: Service, contact: Contact) -> bool:
 @dataclass(frozen=True)
 class NewReservation:
     """A reservation just booked, as the resident's answer and the confirmation need it.
-    A plain record, not a model instance: the booking bypasses the ORM (module note)."""
+    A plain record, not a model instance: it was inserted by a Core statement (module note)."""
 
     id: int
     code: str
-    location: Location  # or its cached record (rules_cache.snapshot): the same attributes
+    location: Location
     service: Service
     starts_at: datetime
     ends_at: datetime
@@ -251,9 +244,8 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     ``Duplicate``; the caller then rolls back (a seat already taken is given back)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
-    connection = session.connection()  # the writes below go to the driver (sql.DriverStatement)
     try:
-        slot_id = _take_seat(connection, location, start, capacity)
+        slot_id = _take_seat(session, location, start, capacity)
     except SlotFull:
         # Someone who already holds a reservation hears that, not "choose another slot".
         if _holds_active(session, service, contact):
@@ -261,7 +253,7 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
         raise
     token = credentials.new_token()
     ends = start + timedelta(minutes=service.duration_minutes)
-    reservation_id, code = _insert_reservation(connection, {
+    reservation_id, code = _insert_reservation(session, {
         "token_hash": credentials.hash_token(token), "status": "booked",
         "location_id": location.id, "service_id": service.id, "slot_id": slot_id,
         "starts_at": start, "ends_at": ends, "name": contact.name, "email": contact.email,
@@ -271,34 +263,34 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     })
     reservation = NewReservation(reservation_id, code, location, service, start, ends, contact.name,
                                  contact.email, contact.phone, contact.language, contact.proxy)
-    outbox.enqueue_confirmation(connection, reservation, token, now)
+    outbox.enqueue_confirmation(session, reservation, token, now)
     return reservation, token
 
 
-_reservations = Reservation.__table__
-# A code already taken inserts nothing (and another code is drawn); any other unique
-# index that fails raises.
-_INSERT_RESERVATION = DriverStatement(lambda insert: insert(_reservations)
-                                      .on_conflict_do_nothing(index_elements=[_reservations.c.code])
-                                      .returning(_reservations.c.id))
 CODE_DRAWS = 10  # 23^8 codes: a second draw is already a rarity
 # The partial unique indexes that keep one active reservation per contact and procedure
 # (models/reservations.py), and the column each one adds to the procedure.
 _CONTACT_INDEXES = {"uq_reservations_active_email": "email", "uq_reservations_active_phone": "phone"}
 
 
-def _insert_reservation(connection, values: dict) -> tuple[int, str]:
-    """Insert a new reservation under a fresh code; return its id and code."""
+def _insert_reservation(session, values: dict) -> tuple[int, str]:
+    """Insert a new reservation under a fresh code; return its id and code. A code
+    already taken inserts nothing (and another code is drawn); any other unique index
+    that fails raises."""
+    reservations = Reservation.__table__
     for _ in range(CODE_DRAWS):
-        code = values["code"] = credentials.new_code()
+        code = credentials.new_code()
+        statement = (insert_for(session)(reservations).values(**values, code=code)
+                     .on_conflict_do_nothing(index_elements=[reservations.c.code])
+                     .returning(reservations.c.id))
         try:
-            rows = _INSERT_RESERVATION.execute(connection, values)
+            reservation_id = session.execute(statement).scalar()
         except IntegrityError as exc:
             if _is_contact_taken(exc):  # the caller rolls back: the seat is given back too
                 raise Duplicate(DUPLICATE_DETAIL) from exc
             raise
-        if rows:
-            return rows[0][0], code
+        if reservation_id is not None:
+            return reservation_id, code
     raise RuntimeError(f"no free reservation code in {CODE_DRAWS} draws")
 
 
@@ -347,7 +339,7 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
     capacity = _check_reservable(session, location, service, new_start, now, policy)
     if new_start == reservation.starts_at:
         return reservation
-    new_slot_id = _take_seat(session.connection(), location, new_start, capacity)
+    new_slot_id = _take_seat(session, location, new_start, capacity)
     _free_seat(session, reservation.slot_id)
     reservation.slot_id = new_slot_id
     reservation.starts_at = new_start

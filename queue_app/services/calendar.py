@@ -179,7 +179,7 @@ def _plan(rules: _Rules, day: date) -> Day:
 def get_day(session, location: Location, day: date) -> Day:
     """The opening of ``location`` on ``day``: its windows, or why it is closed
     (from the rules cache while it holds that day)."""
-    return rules_cache.cached(("day", location.id, day),
+    return rules_cache.cached(session, ("day", location.id, day),
                               lambda: _plan(_load_rules(session, location, day, day), day))
 
 
@@ -209,4 +209,4 @@ def reservation_capacity(session, location: Location, service: Service) -> int:
             .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
                    counter_services.c.service_id == service.id))
 
-    return rules_cache.cached(("capacity", location.id, service.id), count)
+    return rules_cache.cached(session, ("capacity", location.id, service.id), count)

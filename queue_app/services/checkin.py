@@ -97,5 +97,6 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
                  location_id=device.location_id, ticket_id=ticket.id,
                  reservation_code=reservation.code,
                  detail={"number": ticket.number, "service": reservation.service.slug})
-    announce_queue(session, reservation.location, ticket.business_date)
+    announce_queue(session, reservation.location, ticket.business_date, change="check_in",
+                   ticket=ticket)
     return ticket, True

@@ -1,10 +1,13 @@
-"""What the lobby screens may show: ticket numbers and counters, never names.
+"""What the lobby screens and the residents' phones may show: ticket numbers and
+counters, never names.
 
 ``get_snapshot`` is the whole picture a display starts from; the realtime events
-(``called``, ``queue``) then move it forward one ``seq`` at a time. The snapshot must
-be read in ONE database snapshot (see ``realtime.read_snapshot``), so that its ``seq``
-and its state describe the same moment: an event with a higher ``seq`` is then always
-news to the display, one with a lower or equal ``seq`` already in it.
+(``called``, ``queue``) then move it forward one ``seq`` at a time, and each carries
+what changed, so a display redraws from the event alone (``called_event``,
+``queue_event``). The snapshot must be read in ONE database snapshot (see
+``realtime.SnapshotCache``), so that its ``seq`` and its state describe the same
+moment: an event with a higher ``seq`` is then always news to the display, one with a
+lower or equal ``seq`` already in it.
 """
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ _BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_
 AT_COUNTER = ("called", "serving")
 # How many of the latest calls the screen lists.
 RECENT_CALLS = 8
+# Changes that only move the waiting counts on the lobby screen: no counter is freed,
+# opened or closed, and the list of calls stays as it is (``closing``: the job that
+# cancels the tickets still waiting at closing time).
+WAITING_ONLY = frozenset({"issue", "check_in", "prioritise", "start", "closing"})
 
 
 def waiting_counts(session, location: Location, day: date) -> dict:
@@ -35,9 +42,20 @@ def waiting_counts(session, location: Location, day: date) -> dict:
 
 def get_location(session, slug) -> Location | None:
     """The place with this slug, or None (also for a slug that is not a string)."""
-    if not isinstance(slug, str) or not slug or len(slug) > 40:
+    if not _is_slug(slug):
         return None
     return session.scalar(select(Location).where(Location.slug == slug))
+
+
+def get_seq(session, slug) -> int | None:
+    """The place's event number now (one indexed read), or None for an unknown place."""
+    if not _is_slug(slug):
+        return None
+    return session.scalar(select(Location.seq).where(Location.slug == slug))
+
+
+def _is_slug(slug) -> bool:
+    return isinstance(slug, str) and 0 < len(slug) <= 40
 
 
 def get_snapshot(session, location: Location, day: date) -> dict:
@@ -45,15 +63,28 @@ def get_snapshot(session, location: Location, day: date) -> dict:
 
     ``{"seq", "location", "serving": [{"number", "counter"}],
     "recent": [{"number", "counter", "called_at"}], "waiting": {...}, "counters": [...]}``.
-    ``counters`` (the open counters' names, in their order) lets a screen show an idle
-    counter too. Only numbers and counters: nothing here may identify a resident.
+    ``counters`` (the open counters' names, in their order, and any closed one that
+    still has a resident) lets a screen show an idle counter too. Only numbers and
+    counters: nothing here may identify a resident.
     """
     seq = session.scalar(select(Location.seq).where(Location.id == location.id))
-    counters = _counters(session, location)
+    return {"seq": seq, "location": location.slug, **get_lobby(session, location, day),
+            "waiting": waiting_counts(session, location, day)}
+
+
+def get_lobby(session, location: Location, day: date) -> dict:
+    """``{"serving", "counters", "recent"}`` of the snapshot: the counters and the calls."""
+    counters = list(session.scalars(select(Counter).where(Counter.location_id == location.id)
+                                    .order_by(Counter.position, Counter.id)))
     names = {counter.id: counter.name for counter in counters}
     today = (Ticket.location_id == location.id) & (Ticket.business_date == day)
-    serving = _serving(session, location, day, counters)
-    busy = {row["counter"] for row in serving}
+    latest: dict[int, str] = {}
+    for number, counter_id in session.execute(
+            select(Ticket.number, Ticket.counter_id)
+            .where(today, Ticket.status.in_(AT_COUNTER), Ticket.counter_id.is_not(None))
+            .order_by(Ticket.called_at.desc(), Ticket.number)):
+        latest.setdefault(counter_id, number)  # one number per counter: its latest call
+    serving = [{"number": latest[c.id], "counter": c.name} for c in counters if c.id in latest]
     recent = [
         {"number": number, "counter": names.get(counter_id), "called_at": called_at.isoformat()}
         for number, counter_id, called_at in session.execute(
@@ -62,36 +93,46 @@ def get_snapshot(session, location: Location, day: date) -> dict:
             .order_by(Ticket.called_at.desc(), Ticket.number.desc()).limit(RECENT_CALLS))
     ]
     return {
-        "seq": seq,
-        "location": location.slug,
         "serving": serving,
+        "counters": [c.name for c in counters if c.is_open or c.id in latest],
         "recent": recent,
-        "waiting": waiting_counts(session, location, day),
-        "counters": [counter.name for counter in counters if counter.is_open or counter.name in busy],
     }
 
 
-def get_serving(session, location: Location, day: date) -> list[dict]:
-    """``[{"number", "counter"}]``: the number at each counter, in the counters' order.
+# ---------------------------------------------------------------- event payloads
 
-    A ``queue`` event that carries this as ``"serving"`` spares the displays a snapshot
-    read after a ticket is finished (display.js uses it when present)."""
-    return _serving(session, location, day, _counters(session, location))
+def called_event(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
+    """The payload of ``called`` (without ``seq``, which ``events.announce`` adds).
+
+    ``number``, ``counter``, ``service``, ``recall`` as the contract names them, plus
+    ``called_at`` and the waiting counts. With these a screen redraws everything a
+    call changes: the number now at that counter (and at no other), the call on top of
+    the recent list, one fewer waiting; a phone knows its number is called, and where.
+    """
+    return {
+        "number": ticket.number, "counter": counter.name, "service": ticket.service.slug,
+        "recall": recall,
+        "called_at": ticket.called_at.isoformat(),
+        "waiting": waiting_counts(session, ticket.location, ticket.business_date),
+    }
 
 
-def _counters(session, location: Location) -> list[Counter]:
-    return list(session.scalars(select(Counter).where(Counter.location_id == location.id)
-                                .order_by(Counter.position, Counter.id)))
+def queue_event(session, location: Location, day: date, *, change: str,
+                ticket: Ticket | None = None) -> dict:
+    """The payload of ``queue``: ``waiting`` (the contract's), and what else changed.
 
-
-def _serving(session, location: Location, day: date, counters: list[Counter]) -> list[dict]:
-    names = {counter.id: counter.name for counter in counters}
-    rows = session.execute(
-        select(Ticket.number, Ticket.counter_id)
-        .where(Ticket.location_id == location.id, Ticket.business_date == day,
-               Ticket.status.in_(AT_COUNTER), Ticket.counter_id.is_not(None))
-        .order_by(Ticket.called_at.desc(), Ticket.number)).all()
-    latest: dict[int, str] = {}
-    for number, counter_id in rows:
-        latest.setdefault(counter_id, number)  # one number per counter: its latest call
-    return [{"number": latest[c.id], "counter": names[c.id]} for c in counters if c.id in latest]
+    ``change`` names the move (``issue``, ``check_in``, ``start``, ``complete``,
+    ``no_show``, ``cancel``, ``transfer``, ``prioritise``, ``counter``, ``closing``,
+    ``resync``, ``update`` for any other);
+    ``ticket`` (``{"number", "status"}``) is the ticket it moved, so its phone follows
+    without asking. A move outside ``WAITING_ONLY`` may free, open or close a counter
+    or take a call back (a transfer): the event then also carries the snapshot's
+    ``serving``, ``counters`` and ``recent``, whole. An ``issue`` is a walk-in ticket
+    put behind every other: nobody's place or estimated wait changes with it.
+    """
+    data = {"waiting": waiting_counts(session, location, day), "change": change}
+    if ticket is not None:
+        data["ticket"] = {"number": ticket.number, "status": ticket.status}
+    if change not in WAITING_ONLY:
+        data.update(get_lobby(session, location, day))
+    return data

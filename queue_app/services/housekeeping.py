@@ -109,5 +109,5 @@ def cancel_waiting_at_closing(session, now: datetime) -> dict[str, int]:
                          location_id=location.id, ticket_id=row.id,
                          detail={"number": row.number, "from_status": "waiting", "reason": "closing_time"})
         cancelled[location.slug] = len(rows)
-        announce_queue(session, location, today)
+        announce_queue(session, location, today, change="closing")
     return cancelled

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from ..models import OutboxMessage, Reservation
-from .sql import insert_ignore
+from .upserts import insert_ignore
 
 # Templates (notify.py renders each one in the resident's language).
 CONFIRMATION, REMINDER, CANCELLATION, MOVED = "confirmation", "reminder", "cancellation", "moved"

@@ -29,10 +29,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..events import announce
 from ..models import (BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Counter, Location, Service,
                       Ticket, TicketNumberCounter)
-from . import audit, calendar
-from .display import waiting_counts
+from . import audit, calendar, display
 from .errors import Closed, CounterClosed, NotFound, ReservationOnly, ServiceNotOffered
-from .sql import upsert_increment
+from .upserts import upsert_increment
 
 BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_WALK_IN: "walk_in"}
 # The order of service, as the index ix_tickets_call_order holds it (+ the number).
@@ -88,23 +87,20 @@ def offered_service_ids(session, location: Location) -> set[int]:
 
 # ---------------------------------------------------------------- events
 
-def announce_queue(session, location: Location, day: date) -> dict:
-    """Tell the place's displays that the waiting queue changed."""
+def announce_queue(session, location: Location, day: date, *, change: str = "update",
+                   ticket: Ticket | None = None) -> dict:
+    """Tell the place's displays that the queue changed (``change``: which move; the
+    payload is display.queue_event's, enough to redraw the screen)."""
     session.flush()
-    return announce(session, location, "queue", {"waiting": waiting_counts(session, location, day)})
+    return announce(session, location, "queue",
+                    display.queue_event(session, location, day, change=change, ticket=ticket))
 
 
 def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
     """Tell the place's displays to call ``ticket`` to ``counter`` (no names, ever)."""
     session.flush()
-    return announce(session, ticket.location, "called", {
-        "number": ticket.number, "counter": counter.name, "service": ticket.service.slug,
-        "recall": recall,
-        # Beyond the contract's minimum: when the call was made, and the waiting counts
-        # (a call empties a place in the queue; this spares displays a second event).
-        "called_at": ticket.called_at.isoformat(),
-        "waiting": waiting_counts(session, ticket.location, ticket.business_date),
-    })
+    return announce(session, ticket.location, "called",
+                    display.called_event(session, ticket, counter, recall))
 
 
 # ---------------------------------------------------------------- issuing
@@ -167,7 +163,7 @@ def issue_walk_in(session, *, location: Location, service: Service, now: datetim
                           band=BAND_WALK_IN, order_at=now, now=now)
     audit.record(session, actor=actor, action="ticket.issue", now=now, location_id=location.id,
                  ticket_id=ticket.id, detail={"number": ticket.number, "service": service.slug})
-    announce_queue(session, location, ticket.business_date)
+    announce_queue(session, location, ticket.business_date, change="issue", ticket=ticket)
     return ticket
 
 
@@ -240,5 +236,5 @@ def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, ac
     counter.is_open = is_open
     audit.record(session, actor=actor, action="counter.open" if is_open else "counter.close",
                  now=now, location_id=counter.location_id, detail={"counter_id": counter.id})
-    announce_queue(session, counter.location, business_date(now))
+    announce_queue(session, counter.location, business_date(now), change="counter")
     return counter

@@ -1,26 +1,26 @@
 """A short-lived cache, per application, of what every booking reads and almost nothing
-changes: the place and the procedure, a place's plan for a day (opening hours, windows,
-closures) and how many residents one of its slots can take.
+changes: a place's plan for a day (opening hours, windows, closures) and how many
+residents one of its slots can take. It holds plain values (``calendar.Day``, numbers),
+never rows or model instances.
 
 Without it a booking spends most of its queries re-reading these. A change to
-those tables committed through this process clears the cache at once (the session
-events below); a change committed by another process (a second worker, a command) is
-seen within ``CALENDAR_CACHE_SECONDS`` (0 switches the cache off). Calendar changes are
-made days ahead, so the delay is harmless, with one lasting trace: a slot's capacity is
-fixed by its first booking (booking._take_seat), from the count that process knew.
+those tables committed through this app clears the cache at once (events on the app's
+own engines, below); a change committed by another process (a second worker, a
+command) is seen within ``CALENDAR_CACHE_SECONDS`` (0 switches the cache off).
+Calendar changes are made days ahead, so the delay is harmless, with one lasting
+trace: a slot's capacity is fixed by its first booking (booking._take_seat), from the
+count that process knew.
 """
 from __future__ import annotations
 
-import collections
-import functools
-import itertools
 import threading
 import time
+import weakref
 from typing import Callable, Hashable, TypeVar
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
 
@@ -30,11 +30,7 @@ T = TypeVar("T")
 # windows (and their procedures), closures, and counters (which procedures they serve,
 # whether they take reservations).
 SOURCE_MODELS = (Location, Service, OpeningHours, CalendarWindow, Closure, Counter)
-# Columns that change all day and never come from the cache: a place's event number is
-# bumped by every call (events.py).
-VOLATILE_COLUMNS = frozenset({"seq"})
 MAX_ENTRIES = 10_000  # days × places × procedures stay far below; a bound all the same
-_CHANGED = "rules_cache_source_changed"
 
 
 class RulesCache:
@@ -69,49 +65,67 @@ class RulesCache:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["rules_cache"] = RulesCache(app.config["CALENDAR_CACHE_SECONDS"])
+    """Give the app its cache, cleared by writes committed on the app's own engines."""
+    from ..extensions import db
+
+    cache = app.extensions["rules_cache"] = RulesCache(app.config["CALENDAR_CACHE_SECONDS"])
+    with app.app_context():
+        for engine in db.engines.values():
+            _CACHES[engine] = cache
+            _clear_on_commit(engine, cache)
 
 
-def cached(key: Hashable, load: Callable[[], T]) -> T:
-    """``load()`` through the current application's cache (straight through without one)."""
-    cache = current_app.extensions.get("rules_cache") if has_app_context() else None
+# Each app's cache, found from the engine a session works on: services are given a
+# session, never the app (and two apps in one process keep two caches).
+_CACHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def cached(session, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()`` through the cache of the app that ``session`` belongs to (straight
+    through for a session of no app's engine)."""
+    cache = _CACHES.get(session.get_bind())
     return cache.get(key, load) if cache is not None else load()
 
 
-@functools.cache
-def _row_type(model) -> type:
-    keys = [attr.key for attr in inspect(model).column_attrs if attr.key not in VOLATILE_COLUMNS]
-    return collections.namedtuple(f"{model.__name__}Row", keys)
+# ---------------------------------------------------------------- invalidation
+
+# An execution option for a write to a source table that no cached value depends on
+# (events.bump_seq raises a place's event number with every call).
+VOLATILE = "volatile"
+_CHANGED = "rules_cache_source_changed"
 
 
-def snapshot(instance) -> tuple:
-    """A loaded row as what the cache keeps and hands out: a read-only record of its
-    columns but the volatile ones (``place.seq`` raises AttributeError, never a stale
-    number). Records are shared by every request of the process and belong to no
-    session, so reading one costs no more than reading a tuple."""
-    row_type = _row_type(type(instance))
-    return row_type(*(getattr(instance, key) for key in row_type._fields))
+def _source_tables() -> frozenset:
+    """The tables of SOURCE_MODELS and of their many-to-many links (a counter's procedures)."""
+    tables = set()
+    for model in SOURCE_MODELS:
+        mapper = inspect(model)
+        tables.update(mapper.tables)
+        tables.update(rel.secondary for rel in mapper.relationships if rel.secondary is not None)
+    return frozenset(tables)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_source_change(session, _flush_context) -> None:
-    # new/dirty/deleted still hold what this flush wrote.
-    if any(isinstance(obj, SOURCE_MODELS)
-           for obj in itertools.chain(session.new, session.dirty, session.deleted)):
-        session.info[_CHANGED] = True
+def _clear_on_commit(engine, cache: RulesCache) -> None:
+    """Listen on one app's engine (never on a global class): a transaction that wrote a
+    source table marks its connection; when the connection comes back to the pool after
+    its commit (the session hands it back at once) the cache is cleared; a rollback of
+    the whole transaction forgets the mark. A savepoint rolled back keeps it: what was
+    written before the savepoint may still be committed (clearing too often is safe)."""
+    sources = _source_tables()
 
+    def note_write(conn, statement, _multiparams, _params, execution_options, _result):
+        if (isinstance(statement, UpdateBase) and statement.table in sources
+                and not execution_options.get(VOLATILE)):
+            conn.info[_CHANGED] = True
 
-@event.listens_for(Session, "after_commit")
-def _clear_after_change(session) -> None:
-    if session.info.pop(_CHANGED, False) and has_app_context():
-        cache = current_app.extensions.get("rules_cache")
-        if cache is not None:
+    def forget(conn):
+        if not conn.invalidated:  # a lost connection has no info to read (and is dropped)
+            conn.info.pop(_CHANGED, None)
+
+    def clear_if_changed(_dbapi_connection, record):
+        if record.info.pop(_CHANGED, False):
             cache.clear()
 
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_change(session, previous_transaction) -> None:
-    # Only the whole transaction: a savepoint rolled back leaves what was flushed
-    # before it, and that may still be committed.
-    if previous_transaction.parent is None:
-        session.info.pop(_CHANGED, None)
+    event.listen(engine, "after_execute", note_write)
+    event.listen(engine, "rollback", forget)
+    event.listen(engine, "checkin", clear_if_changed)

@@ -74,7 +74,8 @@ def start(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
     ticket.status = "serving"
     ticket.started_at = now
     _log(session, ticket, "start", actor, now, counter_id=ticket.counter_id)
-    announce_queue(session, ticket.location, ticket.business_date)
+    announce_queue(session, ticket.location, ticket.business_date, change="start",
+                   ticket=ticket)
     return ticket
 
 
@@ -88,7 +89,8 @@ def complete(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
     _follow_reservation(ticket, "done", now)
     _log(session, ticket, "complete", actor, now, counter_id=ticket.counter_id,
          service=ticket.service.slug)
-    announce_queue(session, ticket.location, ticket.business_date)
+    announce_queue(session, ticket.location, ticket.business_date, change="complete",
+                   ticket=ticket)
     return ticket
 
 
@@ -100,7 +102,8 @@ def mark_no_show(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
     _follow_reservation(ticket, "no_show", now)
     _log(session, ticket, "no_show", actor, now, counter_id=ticket.counter_id,
          recall_count=ticket.recall_count)
-    announce_queue(session, ticket.location, ticket.business_date)
+    announce_queue(session, ticket.location, ticket.business_date, change="no_show",
+                   ticket=ticket)
     return ticket
 
 
@@ -113,7 +116,8 @@ def cancel(session, ticket: Ticket, now: datetime, actor: str, reason: str | Non
     ticket.cancel_reason = reason
     _follow_reservation(ticket, "cancelled", now)
     _log(session, ticket, "cancel", actor, now, from_status=previous)
-    announce_queue(session, ticket.location, ticket.business_date)
+    announce_queue(session, ticket.location, ticket.business_date, change="cancel",
+                   ticket=ticket)
     return ticket
 
 
@@ -149,7 +153,8 @@ def transfer(session, ticket: Ticket, now: datetime, actor: str, *,
     ticket.recall_count = 0
     _log(session, ticket, "transfer", actor, now, before=before,
          service=new_service.slug, target_counter_id=ticket.target_counter_id)
-    announce_queue(session, ticket.location, ticket.business_date)
+    announce_queue(session, ticket.location, ticket.business_date, change="transfer",
+                   ticket=ticket)
     return ticket
 
 
@@ -168,5 +173,6 @@ def prioritise(session, ticket: Ticket, now: datetime, actor: str, reason: str) 
     # The reason is the staff's free text: kept on the ticket for the console, not in
     # the audit log, which must stay free of anything personal.
     _log(session, ticket, "prioritise", actor, now, from_band=from_band)
-    announce_queue(session, ticket.location, ticket.business_date)
+    announce_queue(session, ticket.location, ticket.business_date, change="prioritise",
+                   ticket=ticket)
     return ticket

@@ -1,7 +1,7 @@
 """The month calendar and the day's slots as the booking pages show them: each day
 open / few left / full / closed (or not bookable yet or any more), holiday windows
-marked reservation-only. A day's slots come from booking.get_availability; the month
-counts the seats booked in one query for the whole month."""
+marked reservation-only. What remains of each slot comes from the booking service
+(``booking.get_availabilities``: one query for a whole month), as the API's does."""
 from __future__ import annotations
 
 import calendar as month_grid
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from ..models import CalendarWindow, Location, Service, Slot
+from ..models import CalendarWindow, Location, Service
 from ..services import booking, calendar
 
 # A day with no more than this share of its seats left shows as "few left".
@@ -42,11 +42,11 @@ def get_day_slots(session, location: Location, service: Service, day: date, now,
     return availability, slots
 
 
-def _cell(day: date, reservation_only: bool, slots: list[dict]) -> DayCell:
-    """A day's status from its slots (each with capacity, remaining and in_window)."""
+def _cell(day: date, reservation_only: bool, slots: list[dict], now, policy) -> DayCell:
+    """A day's status from its slots (each with its capacity and what remains)."""
     if not slots:
         return DayCell(day, CLOSED)
-    open_slots = [s for s in slots if s["in_window"]]
+    open_slots = [s for s in slots if booking.is_bookable(s["start"], now, policy)]
     if not open_slots:
         return DayCell(day, UNAVAILABLE, reservation_only=reservation_only)
     remaining = sum(s["remaining"] for s in open_slots)
@@ -61,24 +61,14 @@ def _cell(day: date, reservation_only: bool, slots: list[dict]) -> DayCell:
 
 
 def _month_cells(session, location, service, days: list[date], now, policy) -> dict[date, DayCell]:
-    """Each day's cell, with one query for the seats booked in the whole month (the
-    per-day availability would ask once a day)."""
-    capacity = calendar.reservation_capacity(session, location, service)
+    """Each day's cell, from the availability of the whole month at once."""
+    if not days:
+        return {}
     every_day = calendar.get_days(session, location, min(days), max(days))
-    plans = {day: every_day[day] for day in days}
-    starts = {day: (plan.slot_starts(service) if capacity else []) for day, plan in plans.items()}
-    every = [start for day_starts in starts.values() for start in day_starts]
-    booked = {}
-    if every:
-        booked = dict(session.execute(select(Slot.starts_at, Slot.booked).where(
-            Slot.location_id == location.id, Slot.starts_at >= min(every),
-            Slot.starts_at <= max(every))).all())
-    cells = {}
-    for day, plan in plans.items():
-        slots = [{"capacity": capacity, "remaining": max(capacity - booked.get(start, 0), 0),
-                  "in_window": booking.is_bookable(start, now, policy)} for start in starts[day]]
-        cells[day] = _cell(day, plan.reservation_only, slots)
-    return cells
+    availabilities = booking.get_availabilities(
+        session, location, service, {day: every_day[day] for day in days}, now, policy)
+    return {day: _cell(day, found["reservation_only"], found["slots"], now, policy)
+            for day, found in availabilities.items()}
 
 
 def bookable_months(now, policy) -> list[date]:

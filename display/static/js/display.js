@@ -1,9 +1,14 @@
 /*
  * The lobby display: renders the place's snapshot and moves it forward with each
- * `called` and `queue` event (LiveFeed keeps them in order). A new call is
- * highlighted, chimes and is read out in Japanese then English; a recall is read
- * out again. When the connection drops, the last good data stays on screen with a
- * "reconnecting" mark. Numbers and counters only: the page never receives a name.
+ * `called` and `queue` event (LiveFeed keeps them in order). Each event carries what
+ * changed: `waiting` always; a `queue` event that frees, opens or closes a counter
+ * also `serving`, `counters` and `recent`, whole; a `called` event the number, its
+ * counter and `called_at`, from which the counters and the recent calls follow. So
+ * the screen redraws from the event alone and never asks for a snapshot for it.
+ * A new call is highlighted, chimes and is read out in Japanese then English; a
+ * recall is read out again. When the connection drops, the last good data stays on
+ * screen with a "reconnecting" mark. Numbers and counters only: the page never
+ * receives a name.
  */
 (function () {
   "use strict";
@@ -17,26 +22,33 @@
   var state = null;  // {counters: [names], serving: {counter: number}, recent: [...], waiting: {...}}
   var highlightTimer = null;
   var newCounter = null;  // the counter of the call being highlighted
-  var refreshTimer = null;
   var feed = null;
 
   function $(id) { return document.getElementById(id); }
 
   function counterName(c) { return c && typeof c === "object" ? c.name : c; }
 
-  function fromSnapshot(snap) {
-    var serving = {};
-    (snap.serving || []).forEach(function (row) { serving[counterName(row.counter)] = row.number; });
-    var counters = (snap.counters || []).slice();
-    Object.keys(serving).forEach(function (name) { if (counters.indexOf(name) < 0) counters.push(name); });
-    return {
-      counters: counters,
-      serving: serving,
-      recent: (snap.recent || []).map(function (r) {
+  /* Take from `data` (a snapshot or an event) what it carries; keep the rest. */
+  function apply(into, data) {
+    if (data.waiting) into.waiting = data.waiting;
+    if (Array.isArray(data.serving)) {
+      into.serving = {};
+      data.serving.forEach(function (row) { into.serving[counterName(row.counter)] = row.number; });
+    }
+    if (Array.isArray(data.counters)) into.counters = data.counters.slice();
+    Object.keys(into.serving).forEach(function (name) {  // a closed counter still serving
+      if (into.counters.indexOf(name) < 0) into.counters.push(name);
+    });
+    if (Array.isArray(data.recent)) {
+      into.recent = data.recent.map(function (r) {
         return { number: r.number, counter: counterName(r.counter), called_at: r.called_at };
-      }),
-      waiting: snap.waiting || {}
-    };
+      });
+    }
+    return into;
+  }
+
+  function fromSnapshot(snap) {
+    return apply({ counters: [], serving: {}, recent: [], waiting: {} }, snap);
   }
 
   // ------------------------------------------------------------------ rendering
@@ -153,16 +165,7 @@
 
   function onEvent(name, data) {
     if (!state) return;
-    if (data.waiting) state.waiting = data.waiting;
-    if (Array.isArray(data.serving)) {  // a queue event that also tells who is at the counters
-      state.serving = {};
-      data.serving.forEach(function (row) { state.serving[counterName(row.counter)] = row.number; });
-    } else if (name === "queue") {
-      // `queue` carries only the waiting counts; a finished or transferred ticket also
-      // frees its counter, so re-read the picture (a few displays per place, spread out).
-      clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(function () { feed.resync(); }, 300 + Math.random() * 1200);
-    }
+    apply(state, data);
     if (name === "called") {
       var counter = counterName(data.counter);
       Object.keys(state.serving).forEach(function (c) {

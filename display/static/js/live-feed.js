@@ -2,10 +2,14 @@
  * LiveFeed: one place's realtime feed on the /display Socket.IO namespace.
  *
  * The server sends a `snapshot` on every (re)connection, then `called` and `queue`
- * events numbered by the place's `seq` (one more per event). This keeps the events in
- * order: one already inside the snapshot (seq <= ours) is dropped, a short reordering
- * (two servers emitting at once) is waited out, and a real gap asks for a fresh
- * snapshot with `resync`. A slow timer resyncs too, as a safety net.
+ * events numbered by the place's `seq` (one more per event), each carrying what
+ * changed, so the pages redraw from the event alone. This keeps the events in order:
+ * one already inside the snapshot (seq <= ours) is dropped, a short reordering (two
+ * servers emitting at once) is waited out, and a real gap asks for a fresh snapshot
+ * with `resync`. Nothing else asks for one: a slow safety timer only tells the server
+ * the seq we hold (`resync` with `{seq}`), and a snapshot comes back only if the place
+ * has moved past it (an event lost with none after it to show the gap). The server
+ * answers at most one `resync` per client every couple of seconds.
  *
  * Reconnection is Socket.IO's own and only that: no second loop on top of it.
  * Used by the lobby display and by the resident's ticket page.
@@ -21,7 +25,7 @@
     this.onSnapshot = options.onSnapshot || function () {};
     this.onEvent = options.onEvent || function () {};
     this.onStatus = options.onStatus || function () {};
-    this.resyncEvery = options.resyncEvery || 60000;   // safety net
+    this.resyncEvery = options.resyncEvery || 60000;   // safety net: check our seq
     this.reorderWait = options.reorderWait || 500;     // let a late event arrive
     this.snapshotWait = options.snapshotWait || 4000;  // a snapshot should follow a connect
     this.seq = null;          // seq of the state we hold; null before the first snapshot
@@ -68,7 +72,7 @@
       if (data && data.resync) self.resync();   // e.g. `flask announce-resync`
     });
     this.timers.safety = global.setInterval(function () {
-      if (socket.connected) self.resync();
+      if (socket.connected) self.check();
     }, this.resyncEvery);
     return this;
   };
@@ -92,6 +96,14 @@
     this.awaiting = true;
     this.socket.emit("resync");
     this._arm("snapshot", this.snapshotWait, function () { self.awaiting = false; });
+  };
+
+  /* The safety net: is our seq still the place's? The server sends a snapshot only
+     if not. Nothing waits for an answer, so events keep flowing meanwhile. */
+  LiveFeed.prototype.check = function () {
+    if (!this.socket || !this.socket.connected || this.awaiting) return;
+    if (this.seq === null || this.buffer.length) { this.resync(); return; }
+    this.socket.emit("resync", { seq: this.seq });
   };
 
   LiveFeed.prototype._arm = function (name, delay, fn) {

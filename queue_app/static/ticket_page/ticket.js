@@ -1,9 +1,13 @@
 /*
  * The resident's ticket page: the place in the queue and the estimated wait come from
- * GET /api/v1/tickets/{id}; the page reads it again whenever the place's /display room
- * announces a change (`queue`, `called`) and on every fresh snapshot. When this
- * ticket is called, it says so unmistakably: banner, chime and vibration (where the
- * phone allows, after the resident has tapped "alert me" once).
+ * GET /api/v1/tickets/{id}, read on opening and on every fresh snapshot. The place's
+ * /display events then keep it current: a `called` event for this number, or a
+ * `queue` event whose `ticket` is this one (started, done, no-show, cancelled), is
+ * shown from the event alone; any other change reads the ticket again only while it
+ * waits (its place and wait may have moved), and never for a walk-in issued behind
+ * everyone (`change: "issue"`), which moves nobody. When this ticket is called, the
+ * page says so unmistakably: banner, chime and vibration (where the phone allows,
+ * after the resident has tapped "alert me" once).
  */
 (function () {
   "use strict";
@@ -19,6 +23,9 @@
   var inFlight = false;
   var again = false;
   var lastCall = null;  // "counter|recall count" of the call on screen; null before the first read
+  var recalls = 0;      // recall count of this ticket's call, as the last read or event said
+  var status = root.getAttribute("data-status");
+  var moves = 0;        // moves of our ticket shown from events: a read begun before one is stale
   var lastAlertAt = 0;
   var originalTitle = document.title;
 
@@ -36,7 +43,8 @@
                 "This ticket has been cancelled. Please speak to a member of staff."]
   };
 
-  function setState(status) {
+  function setState(next) {
+    status = next;
     var text = STATES[status] || ["", ""];
     var state = $("state");
     state.textContent = text[0];
@@ -77,26 +85,33 @@
     }
   }
 
+  /* The ticket as the API tells it. */
   function render(ticket) {
-    var status = ticket.status;
-    setState(status);
     var counter = counterName(ticket.counter);
-    if (status === "called" && counter) {
-      showTurn(counter);
+    recalls = ticket.recall_count || 0;
+    if (ticket.status === "called" && counter) {
       // A call we learn of from the API alone (the event was missed while the phone
       // slept or reconnected) alerts too; one the event already alerted for does not.
-      var key = counter + "|" + (ticket.recall_count || 0);
+      var key = counter + "|" + recalls;
       if (lastCall !== null && lastCall !== key && Date.now() - lastAlertAt > 5000) {
-        alertResident(counter, (ticket.recall_count || 0) > 0);
+        alertResident(counter, recalls > 0);
       }
       lastCall = key;
+    }
+    show(ticket.status, counter, ticket.position, ticket.estimated_wait_minutes);
+  }
+
+  /* Draw a status, the counter of a call, and (while waiting) the place and the wait. */
+  function show(next, counter, position, wait) {
+    setState(next);
+    if (next === "called" && counter) {
+      showTurn(counter);
     } else {
       hideTurn();
       lastCall = "";
     }
-    var waiting = status === "waiting";
+    var waiting = next === "waiting";
     root.classList.toggle("is-waiting", waiting);
-    var position = ticket.position;
     if (waiting && typeof position === "number") {
       var ahead = Math.max(position - 1, 0);
       $("ahead").textContent = ahead + "人";
@@ -108,7 +123,6 @@
     } else {
       $("ahead").textContent = "–";
     }
-    var wait = ticket.estimated_wait_minutes;
     if (waiting && typeof wait === "number") {
       $("wait").textContent = wait <= 0 ? "まもなくお呼びします" : "約" + wait + "分";
       $("wait").classList.toggle("is-text", wait <= 0);
@@ -128,12 +142,15 @@
   function refresh() {
     if (inFlight) { again = true; return; }
     inFlight = true;
+    var since = moves;
     fetch("/api/v1/tickets/" + encodeURIComponent(ticketId), {
       headers: { Accept: "application/json" }, cache: "no-store", credentials: "omit"
     }).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.json();
-    }).then(render).catch(function (error) {
+    }).then(function (ticket) {
+      if (since === moves) render(ticket);
+    }).catch(function (error) {
       window.console.warn("ticket refresh failed", error);
     }).then(function () {
       inFlight = false;
@@ -148,11 +165,23 @@
   }
 
   function onEvent(name, data) {
-    if (name === "called" && data.number === number) {
-      alertResident(counterName(data.counter), !!data.recall);
-      refresh();
+    if (name === "called" && data.number === number) {  // our turn: all we need is here
+      var counter = counterName(data.counter);
+      recalls = data.recall ? recalls + 1 : 0;
+      lastCall = counter + "|" + recalls;
+      moves++;
+      alertResident(counter, !!data.recall);
+      show("called", counter);
       return;
     }
+    if (data.ticket && data.ticket.number === number) {  // a move of our ticket
+      if (data.ticket.status === "waiting") { refreshSoon(); return; }  // back in the queue
+      moves++;
+      show(data.ticket.status);
+      return;
+    }
+    if (status !== "waiting") return;  // only a waiting ticket shows a place and a wait
+    if (name === "queue" && data.change === "issue") return;  // issued behind everyone
     refreshSoon();
   }
 
@@ -172,7 +201,7 @@
     $("alerts-on").hidden = false;
   });
 
-  setState(root.getAttribute("data-status"));
+  setState(status);
   refresh();
   window.ticketFeed = new window.LiveFeed({
     location: slug, onSnapshot: refresh, onEvent: onEvent, onStatus: onStatus
