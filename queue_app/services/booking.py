@@ -12,6 +12,7 @@ confirmation e-mail when there is an address) instead of the ORM's unit of work.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
 from . import calendar, credentials, outbox
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import my_number_fields
-from .upserts import insert_for
+from .upserts import INSERTS, dialect_of
 
 
 @dataclass(frozen=True)
@@ -182,18 +183,24 @@ def _check_reservable(session, location, service, start, now, policy) -> int:
     return capacity
 
 
+@functools.cache
+def _take_seat_statement(dialect: str):
+    slots = Slot.__table__
+    return (INSERTS[dialect](slots)
+            .values(location_id=bindparam("location_id"), starts_at=bindparam("starts_at"),
+                    capacity=bindparam("capacity"), booked=1)
+            .on_conflict_do_update(index_elements=[slots.c.location_id, slots.c.starts_at],
+                                   set_={"booked": slots.c.booked + 1},
+                                   where=slots.c.booked < slots.c.capacity)
+            .returning(slots.c.id))
+
+
 def _take_seat(session, location: Location, start: datetime, capacity: int) -> int:
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
     One statement: the first booking creates the slot's row with ``capacity``; later
     ones add one only while ``booked < capacity`` (no row back means full)."""
-    slots = Slot.__table__
-    statement = (insert_for(session)(slots)
-                 .values(location_id=location.id, starts_at=start, capacity=capacity, booked=1)
-                 .on_conflict_do_update(index_elements=[slots.c.location_id, slots.c.starts_at],
-                                        set_={"booked": slots.c.booked + 1},
-                                        where=slots.c.booked < slots.c.capacity)
-                 .returning(slots.c.id))
-    slot_id = session.execute(statement).scalar()
+    slot_id = session.execute(_take_seat_statement(dialect_of(session)), {
+        "location_id": location.id, "starts_at": start, "capacity": capacity}).scalar()
     if slot_id is None:
         raise SlotFull("That slot is fully booked; please choose another.")
     return slot_id
@@ -273,18 +280,23 @@ CODE_DRAWS = 10  # 23^8 codes: a second draw is already a rarity
 _CONTACT_INDEXES = {"uq_reservations_active_email": "email", "uq_reservations_active_phone": "phone"}
 
 
+@functools.cache
+def _insert_reservation_statement(dialect: str):
+    reservations = Reservation.__table__
+    return (INSERTS[dialect](reservations)
+            .on_conflict_do_nothing(index_elements=[reservations.c.code])
+            .returning(reservations.c.id))
+
+
 def _insert_reservation(session, values: dict) -> tuple[int, str]:
     """Insert a new reservation under a fresh code; return its id and code. A code
     already taken inserts nothing (and another code is drawn); any other unique index
     that fails raises."""
-    reservations = Reservation.__table__
+    statement = _insert_reservation_statement(dialect_of(session))
     for _ in range(CODE_DRAWS):
         code = credentials.new_code()
-        statement = (insert_for(session)(reservations).values(**values, code=code)
-                     .on_conflict_do_nothing(index_elements=[reservations.c.code])
-                     .returning(reservations.c.id))
         try:
-            reservation_id = session.execute(statement).scalar()
+            reservation_id = session.execute(statement, {**values, "code": code}).scalar()
         except IntegrityError as exc:
             if _is_contact_taken(exc):  # the caller rolls back: the seat is given back too
                 raise Duplicate(DUPLICATE_DETAIL) from exc
