@@ -2,19 +2,20 @@
 PostgreSQL: no ticket is ever called twice, none is lost, and each counter's calls
 follow the order of service.
 
-Requests go through a real threaded HTTP server; a barrier releases them together.
+The calls race from threads released together by a barrier, into a gunicorn with four
+worker processes on one database (race_support.py), so two counters calling at once
+meet in the database only (PostgreSQL's row locks, ``SKIP LOCKED``; SQLite's file
+lock), never in a lock of ours.
 """
 from __future__ import annotations
-
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from sqlalchemy import func, select
 
 from queue_app.extensions import db
 from queue_app.models import AuditEntry, Counter, Location, Service, Ticket
-from queue_app.services import queue as queue_service
+from tests.concurrency.race_support import race, race_server
+from tests.conftest import TEST_DATABASE_URL, require
 
 from queue_helpers import bearer, make_device, make_staff
 
@@ -55,34 +56,33 @@ def _seq(app) -> int:
         return db.session.scalar(select(Location.seq).where(Location.slug == "honcho"))
 
 
-def test_counters_racing_to_call_never_share_a_ticket(make_app, live_server, clock, backend):
+def test_counters_racing_to_call_never_share_a_ticket(make_app, clock, tmp_path, backend):
     app = make_app(backend, RATELIMIT_ENABLED=False)
     counters = _add_counters(app)
     issued = _issue(app, clock, TICKETS)
     order = {ticket_id: i for i, ticket_id in enumerate(issued)}  # walk-ins: issue order
     _, token = make_staff(app)
     seq_before = _seq(app)
-    server = live_server(app)
-    workers = [(counter, n) for counter in counters for n in range(THREADS_PER_COUNTER)]
-    barrier = threading.Barrier(len(workers))
+    workers = [counter for counter in counters for _ in range(THREADS_PER_COUNTER)]
 
-    def work(worker):
-        counter, _ = worker
-        got, errors = [], []
-        with requests.Session() as http:
-            http.headers.update(bearer(token))
-            barrier.wait()
-            while True:
-                response = http.post(f"{server.url}/api/v1/counters/{counter}/call-next", timeout=60)
-                if response.status_code == 204:
-                    return got, errors
-                if response.status_code != 200:
-                    errors.append((response.status_code, response.text))
-                    return got, errors
-                got.append(response.json()["ticket"]["id"])
+    def calls(url: str, counter: int):
+        def job():
+            got, errors = [], []
+            with requests.Session() as http:
+                http.headers.update(bearer(token))
+                while True:
+                    response = http.post(f"{url}/api/v1/counters/{counter}/call-next", timeout=60)
+                    if response.status_code == 204:
+                        return got, errors
+                    if response.status_code != 200:
+                        errors.append((response.status_code, response.text))
+                        return got, errors
+                    got.append(response.json()["ticket"]["id"])
+        return job
 
-    with ThreadPoolExecutor(len(workers)) as pool:
-        results = list(pool.map(work, workers))
+    with race_server(app, clock.now, tmp_path) as server:
+        results = race([calls(server.url, counter) for counter in workers])
+        assert len(server.pids()) >= 2, "the race ran in one process"
 
     assert [e for _, errors in results for e in errors] == []
     called = [ticket_id for got, _ in results for ticket_id in got]
@@ -93,59 +93,64 @@ def test_counters_racing_to_call_never_share_a_ticket(make_app, live_server, clo
     with app.app_context():
         rows = {t.id: t for t in db.session.scalars(select(Ticket))}
         assert {t.status for t in rows.values()} == {"called"}
-        for (counter, _), (got, _) in zip(workers, results):
+        for counter, (got, _) in zip(workers, results):
             assert {rows[t].counter_id for t in got} <= {counter}
-        calls = db.session.scalar(select(func.count()).select_from(AuditEntry)
-                                  .where(AuditEntry.action == "ticket.call"))
-        assert calls == TICKETS
+        calls_audited = db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                          .where(AuditEntry.action == "ticket.call"))
+        assert calls_audited == TICKETS
     assert _seq(app) == seq_before + TICKETS  # one event per call, no gap
 
 
-def test_many_counters_one_ticket_one_winner(make_app, live_server, clock, backend):
+def test_many_counters_one_ticket_one_winner(make_app, clock, tmp_path, backend):
     app = make_app(backend, RATELIMIT_ENABLED=False)
     counters = _add_counters(app)
     _, token = make_staff(app)
-    server = live_server(app)
-    for _round in range(5):
-        [ticket_id] = _issue(app, clock, 1)
-        callers = counters * 2
-        barrier = threading.Barrier(len(callers))
+    callers = counters * 2
 
-        def call(counter):
+    def call(url: str, counter: int):
+        def job():
             with requests.Session() as http:
-                barrier.wait()
-                return http.post(f"{server.url}/api/v1/counters/{counter}/call-next",
+                return http.post(f"{url}/api/v1/counters/{counter}/call-next",
                                  headers=bearer(token), timeout=60)
+        return job
 
-        with ThreadPoolExecutor(len(callers)) as pool:
-            responses = list(pool.map(call, callers))
-        statuses = sorted(r.status_code for r in responses)
-        assert statuses == [200] + [204] * (len(callers) - 1), statuses
-        [winner] = [r for r in responses if r.status_code == 200]
-        assert winner.json()["ticket"]["id"] == ticket_id
+    with race_server(app, clock.now, tmp_path) as server:
+        for _round in range(5):
+            [ticket_id] = _issue(app, clock, 1)
+            responses = race([call(server.url, counter) for counter in callers])
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses == [200] + [204] * (len(callers) - 1), [r.text for r in responses]
+            [winner] = [r for r in responses if r.status_code == 200]
+            assert winner.json()["ticket"]["id"] == ticket_id
+        assert len(server.pids()) >= 2, "the race ran in one process"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket)
                                  .where(Ticket.status != "called")) == 0
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "ticket.call")) == 5
 
 
-def test_call_next_skips_a_row_another_transaction_holds(make_app, clock):
-    """PostgreSQL: while one counter's transaction holds the first ticket, another
-    counter takes the second at once instead of waiting (FOR UPDATE SKIP LOCKED); with
-    a plain FOR UPDATE the second SELECT would wait and hit the lock timeout."""
-    from conftest import TEST_DATABASE_URL, require
-
+def test_a_counter_held_up_does_not_hold_up_another(make_app, clock, tmp_path):
+    """PostgreSQL: while one counter's transaction holds the first ticket (here the
+    test's own connection, as a call that has not committed yet), a call-next at
+    another counter answers at once with the second (``FOR UPDATE SKIP LOCKED``); with
+    a plain ``FOR UPDATE`` it would wait for the first transaction to end."""
     require(bool(TEST_DATABASE_URL), "TEST_DATABASE_URL is not set (PostgreSQL)")
-    app = make_app("postgresql")
+    app = make_app("postgresql", RATELIMIT_ENABLED=False)
+    counters = _add_counters(app)
     first, second = _issue(app, clock, 2)
-    with app.app_context():
-        engine = db.engine
-        counter = db.session.get(Counter, 1)
-        day = queue_service.business_date(clock.now)
-        statement = queue_service.next_ticket_query(counter, day, postgresql=True)
-        with engine.connect() as holder, engine.connect() as other:
+    _, token = make_staff(app)
+    with race_server(app, clock.now, tmp_path, workers=1) as server, app.app_context():
+        with db.engine.connect() as holder:
             holder.begin()
-            assert holder.execute(statement).first().id == first
-            other.exec_driver_sql("SET lock_timeout = '2s'")
-            assert other.execute(statement).first().id == second
-            holder.rollback()
-            other.rollback()
+            held = holder.execute(select(Ticket.id).where(Ticket.id == first).with_for_update())
+            assert held.scalar_one() == first
+            try:  # without SKIP LOCKED it would wait as long as the holder keeps its lock
+                response = requests.post(f"{server.url}/api/v1/counters/{counters[1]}/call-next",
+                                         headers=bearer(token), timeout=8)
+            except requests.Timeout:
+                raise AssertionError("call-next waited for the ticket another counter holds") from None
+            finally:
+                holder.rollback()
+            assert response.status_code == 200, response.text
+            assert response.json()["ticket"]["id"] == second
