@@ -209,7 +209,9 @@ def test_the_last_data_stays_through_a_server_restart(page, make_app, clock):
         expect(page.locator("#status")).to_be_hidden(timeout=15000)
         shows_now(page, missed["number"], timeout=5.0)
         after = call_next(server.url, token, counters["窓口3"])
-        shows_now(page, after["number"], timeout=1.0)
+        # Follows new calls again (how fast is bench/display_fanout.py's to measure: on a
+        # loaded CI machine the reconnected page may still be settling).
+        shows_now(page, after["number"], timeout=5.0)
         expect(page.locator("#recent li")).to_have_count(3)
     finally:
         server.stop()
