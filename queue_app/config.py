@@ -32,24 +32,22 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _float(name: str, default: float) -> float:
+def _number(name: str, default, convert=int, what: str = "a whole number"):
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
     try:
-        return float(raw)
+        return convert(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from exc
 
 
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+    return _number(name, default)
+
+
+def _float(name: str, default: float) -> float:
+    return _number(name, default, float, "a number")
 
 
 def _instance_secret(instance_path: Path) -> str:

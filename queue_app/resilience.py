@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
@@ -84,8 +84,6 @@ class QueueApp(Flask):
             try:
                 db.session.commit()  # a failure here reaches the error handlers like any other
             except DBAPIError as error:
-                from flask import request
-
                 if request.method not in _IDEMPOTENT or not is_database_outage(error):
                     raise
                 # A read whose connection died after its answer was ready: the answer
@@ -94,8 +92,6 @@ class QueueApp(Flask):
         return response
 
     def _dispatch_retrying_reads(self):
-        from flask import request
-
         if request.method not in _IDEMPOTENT:
             return super().dispatch_request()
         try:
