@@ -98,6 +98,7 @@ def demo_accounts_command():
     db.session.commit()
     if lines:
         path = Path(current_app.instance_path) / "demo-devices.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as out:
             out.write("\n".join(lines) + "\n")
         path.chmod(0o600)

@@ -21,7 +21,7 @@ from flask_babel import force_locale, gettext as _
 
 from . import i18n
 from .links import base_url, check_in_payload, manage_url, qr_png
-from .models import OutboxMessage, Reservation
+from .models import OutboxMessage, Reservation, ReservationStatus
 from .services import outbox
 
 log = logging.getLogger(__name__)
@@ -88,12 +88,12 @@ def ics_calendar(reservation: Reservation, now: datetime, config, url: str | Non
 def _skip_reason(message: OutboxMessage, reservation: Reservation | None, now: datetime) -> str | None:
     if reservation is None or not message.recipient or reservation.purged_at is not None:
         return "no recipient any more"
-    if message.template == outbox.CONFIRMATION and reservation.status == "cancelled":
+    if message.template == outbox.CONFIRMATION and reservation.status == ReservationStatus.CANCELLED:
         return "cancelled before its confirmation was sent"
-    if message.template == outbox.MOVED and reservation.status != "booked":
+    if message.template == outbox.MOVED and reservation.status != ReservationStatus.BOOKED:
         return "no longer booked"
     if message.template == outbox.REMINDER and (
-            reservation.status != "booked" or not now < reservation.starts_at <= now + timedelta(days=2)):
+            reservation.status != ReservationStatus.BOOKED or not now < reservation.starts_at <= now + timedelta(days=2)):
         return "no longer due"
     return None
 

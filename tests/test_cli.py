@@ -55,10 +55,14 @@ def test_create_device_prints_the_token_once_and_stores_its_hash(app, runner):
     assert wrong.exit_code != 0 and "unknown location" in wrong.output
 
 
-def test_demo_accounts_are_created_once_and_refused_in_production(app, runner, monkeypatch):
+def test_demo_accounts_are_created_once_and_refused_in_production(app, runner, monkeypatch, tmp_path):
+    # A fresh clone has no instance folder: the command makes it (here a scratch one).
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     first = runner.invoke(args=["demo-accounts"])
     assert first.exit_code == 0, first.output
     assert "demo / demo-password" in first.output
+    tokens = (tmp_path / "instance" / "demo-devices.txt").read_text().splitlines()
+    assert len(tokens) == 4 and (tmp_path / "instance" / "demo-devices.txt").stat().st_mode & 0o077 == 0
     again = runner.invoke(args=["demo-accounts"])
     assert again.exit_code == 0 and "created" not in again.output
     with app.app_context():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..models import BAND_NAMES, TicketStatus
 from ..screening import MAX_DATABASE_INT
-from ..services.queue import BAND_NAMES
-from ..services.ticket_actions import suggests_no_show
+from ..services.transitions import suggests_no_show
 from .schemas import Names, calendar_date
 
 
@@ -85,8 +85,7 @@ class TicketOut(Schema):
     kind = fields.String(metadata={"enum": ["reservation", "walk_in"]})
     location = fields.String()
     service = fields.String()
-    status = fields.String(metadata={"enum": ["waiting", "called", "serving", "done", "no_show",
-                                              "cancelled"]})
+    status = fields.String(metadata={"enum": [str(s) for s in TicketStatus]})
     priority = fields.String(metadata={"enum": ["normal", "high"]})
     counter = fields.Nested(CounterRef, allow_none=True)
     issued_at = fields.AwareDateTime()

@@ -7,7 +7,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..services import booking, checkin, queue, ticket_actions, waits
+from ..services import booking, checkin, queue, transitions, waits
 from ..services.errors import Invalid, NotFound
 from .auth import ensure_own_location, kiosk_or_staff_required, kiosk_required, staff_required
 from .schemas_queue import (CancelIn, CheckInIn, PrioritiseIn, TicketEnvelope, TicketOut, TransferIn,
@@ -80,7 +80,7 @@ def _act(ticket_id: str, action, **kwargs) -> dict:
 @blp.response(200, TicketOut)
 def recall_ticket(ticket_id):
     """Call the ticket again; after three recalls ``suggest_no_show`` turns true."""
-    return _act(ticket_id, ticket_actions.recall)
+    return _act(ticket_id, transitions.recall)
 
 
 @blp.post("/tickets/<ticket_id>/start")
@@ -88,7 +88,7 @@ def recall_ticket(ticket_id):
 @blp.response(200, TicketOut)
 def start_ticket(ticket_id):
     """The called resident is at the counter: called → serving."""
-    return _act(ticket_id, ticket_actions.start)
+    return _act(ticket_id, transitions.start)
 
 
 @blp.post("/tickets/<ticket_id>/complete")
@@ -96,7 +96,7 @@ def start_ticket(ticket_id):
 @blp.response(200, TicketOut)
 def complete_ticket(ticket_id):
     """The procedure is finished: serving (or called) → done."""
-    return _act(ticket_id, ticket_actions.complete)
+    return _act(ticket_id, transitions.complete)
 
 
 @blp.post("/tickets/<ticket_id>/no-show")
@@ -104,7 +104,7 @@ def complete_ticket(ticket_id):
 @blp.response(200, TicketOut)
 def no_show_ticket(ticket_id):
     """The called resident did not come: called → no_show."""
-    return _act(ticket_id, ticket_actions.mark_no_show)
+    return _act(ticket_id, transitions.mark_no_show)
 
 
 @blp.post("/tickets/<ticket_id>/cancel")
@@ -113,7 +113,7 @@ def no_show_ticket(ticket_id):
 @blp.response(200, TicketOut)
 def cancel_ticket(body, ticket_id):
     """Take a waiting or called ticket out of the queue: → cancelled."""
-    return _act(ticket_id, ticket_actions.cancel, reason=body["reason"])
+    return _act(ticket_id, transitions.cancel, reason=body["reason"])
 
 
 @blp.post("/tickets/<ticket_id>/transfer")
@@ -129,7 +129,7 @@ def transfer_ticket(body, ticket_id):
             counter = queue.get_counter(db.session, body["counter"])
         except NotFound as error:  # an unknown counter in a body is bad input, not a 404
             raise Invalid("Unknown counter.", errors={"counter": ["Unknown counter."]}) from error
-    return _act(ticket_id, ticket_actions.transfer, service=service, counter=counter)
+    return _act(ticket_id, transitions.transfer, service=service, counter=counter)
 
 
 @blp.post("/tickets/<ticket_id>/prioritise")
@@ -141,4 +141,4 @@ def prioritise_ticket(body, ticket_id):
     reason = body["reason"].strip()
     if not reason:
         raise Invalid("Say why the ticket is prioritised.", errors={"reason": ["Give a reason."]})
-    return _act(ticket_id, ticket_actions.prioritise, reason=reason)
+    return _act(ticket_id, transitions.prioritise, reason=reason)

@@ -4,13 +4,17 @@ from .audit import AuditEntry
 from .calendar import CalendarWindow, Closure, OpeningHours
 from .outbox import OutboxMessage
 from .places import Counter, Location
-from .reservations import ACTIVE_STATUSES, Reservation, Slot
+from .reservations import Reservation, Slot
 from .services import Service
-from .tickets import BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Ticket, TicketNumberCounter
+from .states import (ACTIVE_STATUSES, AT_COUNTER, RESERVATION_MOVES, TICKET_MOVES, ReservationStatus,
+                     TicketStatus)
+from .tickets import (BAND_NAMES, BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Ticket,
+                      TicketNumberCounter)
 
 __all__ = [
-    "ACTIVE_STATUSES", "ApiToken", "AuditEntry", "BAND_PRIORITY", "BAND_RESERVATION",
-    "BAND_WALK_IN", "CalendarWindow", "Closure", "Counter", "Device", "Location",
-    "LoginThrottle", "OpeningHours", "OutboxMessage", "Reservation", "Service", "Slot", "Ticket",
-    "TicketNumberCounter", "User",
+    "ACTIVE_STATUSES", "AT_COUNTER", "ApiToken", "AuditEntry", "BAND_NAMES",
+    "BAND_PRIORITY", "BAND_RESERVATION", "BAND_WALK_IN", "CalendarWindow", "Closure",
+    "Counter", "Device", "Location", "LoginThrottle", "OpeningHours", "OutboxMessage",
+    "RESERVATION_MOVES", "Reservation", "ReservationStatus", "Service", "Slot",
+    "TICKET_MOVES", "Ticket", "TicketNumberCounter", "TicketStatus", "User",
 ]

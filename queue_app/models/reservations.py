@@ -7,9 +7,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .states import ACTIVE_STATUSES, ReservationStatus
 from .types import TokyoDateTime
-
-ACTIVE_STATUSES = ("booked", "checked_in")
 
 
 class Slot(db.Model):
@@ -30,7 +29,7 @@ class Slot(db.Model):
     booked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-_active = text("status IN ('booked', 'checked_in')")
+_active = text("status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_STATUSES)))
 
 
 class Reservation(db.Model):
@@ -48,7 +47,7 @@ class Reservation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12), default="booked")
+    status: Mapped[str] = mapped_column(String(12), default=ReservationStatus.BOOKED)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))

@@ -7,10 +7,12 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .states import TicketStatus
 from .types import TokyoDateTime
 
 # The three bands of the order of service (docs/queue.md), in the order they are called.
 BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN = 0, 1, 2
+BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_WALK_IN: "walk_in"}
 
 
 class Ticket(db.Model):
@@ -37,7 +39,7 @@ class Ticket(db.Model):
     business_date: Mapped[date] = mapped_column(Date)
     number: Mapped[str] = mapped_column(String(12))
     kind: Mapped[str] = mapped_column(String(12))  # "reservation" | "walk_in"
-    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    status: Mapped[str] = mapped_column(String(12), default=TicketStatus.WAITING)
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     priority_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     band: Mapped[int] = mapped_column(Integer)

@@ -23,8 +23,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..config import TOKYO
-from ..models import ACTIVE_STATUSES, Location, Reservation, Service, Slot
-from . import calendar, credentials, outbox
+from ..models import ACTIVE_STATUSES, RESERVATION_MOVES, Location, Reservation, ReservationStatus, Service, Slot
+from . import calendar, credentials, outbox, transitions
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
 from .privacy import my_number_fields
 from .upserts import INSERTS, dialect_of
@@ -241,7 +241,7 @@ class NewReservation:
     phone: str | None
     language: str
     proxy: bool
-    status: str = "booked"
+    status: str = ReservationStatus.BOOKED
 
 
 def book_slot(session, *, location: Location, service: Service, start: datetime,
@@ -261,7 +261,7 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     token = credentials.new_token()
     ends = start + timedelta(minutes=service.duration_minutes)
     reservation_id, code = _insert_reservation(session, {
-        "token_hash": credentials.hash_token(token), "status": "booked",
+        "token_hash": credentials.hash_token(token), "status": ReservationStatus.BOOKED,
         "location_id": location.id, "service_id": service.id, "slot_id": slot_id,
         "starts_at": start, "ends_at": ends, "name": contact.name, "email": contact.email,
         "phone": contact.phone, "language": contact.language, "proxy": contact.proxy,
@@ -328,12 +328,11 @@ def get_reservation(session, code: str, token: str | None) -> Reservation:
 
 def cancel_reservation(session, reservation: Reservation, now: datetime) -> Reservation:
     """Cancel a booked reservation and free its seat at once."""
-    if reservation.status == "cancelled":
+    if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled("The reservation is already cancelled.")
-    if reservation.status != "booked":
+    if not RESERVATION_MOVES["cancel"].allows(reservation.status):
         raise NotReservable(f"A reservation that is {reservation.status} cannot be cancelled.")
-    reservation.status = "cancelled"
-    reservation.cancelled_at = now
+    transitions.cancel_reservation(session, reservation, now, actor="resident")
     _free_seat(session, reservation.slot_id)
     session.flush()
     outbox.enqueue_cancellation(session, reservation, now)
@@ -344,7 +343,7 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
                      now: datetime, policy: BookingPolicy) -> Reservation:
     """Move a booked reservation: the new seat is taken before the old one is freed,
     so a full new slot leaves the reservation exactly as it was."""
-    if reservation.status != "booked":
+    if reservation.status != ReservationStatus.BOOKED:
         raise NotReservable(f"A reservation that is {reservation.status} cannot be moved.")
     new_start = new_start.astimezone(TOKYO)
     location, service = reservation.location, reservation.service

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..models import BAND_RESERVATION, Device, Reservation, Ticket
-from . import audit, credentials
+from ..models import BAND_RESERVATION, RESERVATION_MOVES, Device, Reservation, ReservationStatus, Ticket
+from . import credentials, transitions
 from .errors import AlreadyCancelled, TooEarly, TooLate, Unknown, WrongDay, WrongLocation
-from .queue import announce_queue, business_date, issue_ticket
+from .queue import business_date, issue_ticket
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,12 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
     existing = _ticket_of(session, reservation)
     if existing is not None:
         return existing, False
-    if reservation.status == "cancelled":
+    if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled("This reservation was cancelled.")
     start = reservation.starts_at
     if start.date() != business_date(now):
         raise WrongDay("This reservation is for another day.", date=start.date().isoformat())
-    if reservation.status != "booked":
+    if not RESERVATION_MOVES["check_in"].allows(reservation.status):
         # no_show (or done) without a ticket: the check-in time has long passed.
         raise TooLate("Check-in for this reservation has closed.")
     opens = start - timedelta(minutes=policy.early_minutes)
@@ -91,12 +91,5 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
         if ticket is None:
             raise
         return ticket, False
-    reservation.status = "checked_in"
-    reservation.checked_in_at = now
-    audit.record(session, actor=f"device:{device.id}", action="ticket.check_in", now=now,
-                 location_id=device.location_id, ticket_id=ticket.id,
-                 reservation_code=reservation.code,
-                 detail={"number": ticket.number, "service": reservation.service.slug})
-    announce_queue(session, reservation.location, ticket.business_date, change="check_in",
-                   ticket=ticket)
+    transitions.check_in(session, reservation, ticket, now, actor=f"device:{device.id}")
     return ticket, True

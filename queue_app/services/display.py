@@ -15,11 +15,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from ..models import BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Counter, Location, Ticket
+from ..events import announce
+from ..models import AT_COUNTER, BAND_NAMES, Counter, Location, Ticket, TicketStatus
 
-_BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_WALK_IN: "walk_in"}
-# A ticket at a counter: called (on its way) or being served.
-AT_COUNTER = ("called", "serving")
 # How many of the latest calls the screen lists.
 RECENT_CALLS = 8
 # Changes that only move the waiting counts on the lobby screen: no counter is freed,
@@ -33,10 +31,10 @@ def waiting_counts(session, location: Location, day: date) -> dict:
     rows = session.execute(
         select(Ticket.band, func.count()).where(
             Ticket.location_id == location.id, Ticket.business_date == day,
-            Ticket.status == "waiting").group_by(Ticket.band))
-    counts = {name: 0 for name in _BAND_NAMES.values()}
+            Ticket.status == TicketStatus.WAITING).group_by(Ticket.band))
+    counts = {name: 0 for name in BAND_NAMES.values()}
     for band, count in rows:
-        counts[_BAND_NAMES[band]] = count
+        counts[BAND_NAMES[band]] = count
     return counts
 
 
@@ -97,6 +95,24 @@ def get_lobby(session, location: Location, day: date) -> dict:
         "counters": [c.name for c in counters if c.is_open or c.id in latest],
         "recent": recent,
     }
+
+
+# ---------------------------------------------------------------- events
+
+def announce_queue(session, location: Location, day: date, *, change: str = "update",
+                   ticket: Ticket | None = None) -> dict:
+    """Tell the place's displays that the queue changed (``change``: which move; the
+    payload is ``queue_event``'s, enough to redraw the screen)."""
+    session.flush()
+    return announce(session, location, "queue",
+                    queue_event(session, location, day, change=change, ticket=ticket))
+
+
+def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
+    """Tell the place's displays to call ``ticket`` to ``counter`` (no names, ever)."""
+    session.flush()
+    return announce(session, ticket.location, "called",
+                    called_event(session, ticket, counter, recall))
 
 
 # ---------------------------------------------------------------- event payloads

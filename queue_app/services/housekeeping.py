@@ -1,9 +1,9 @@
 """The rules the scheduled jobs apply: reminders, no-shows, closing time, the purge.
 
 Each function claims its work with a conditional UPDATE (``… WHERE reminder_sent_at IS
-NULL``, ``… WHERE status = 'booked'``), so running it twice, or in two processes, or
-again after a crash, changes nothing the second time and misses nothing. None commits:
-the job does, once.
+NULL``, or a move of transitions.py, which only applies to rows still in the move's
+source state), so running it twice, or in two processes, or again after a crash,
+changes nothing the second time and misses nothing. None commits: the job does, once.
 """
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import or_, select, update
 
 from ..config import TOKYO
-from ..models import ACTIVE_STATUSES, Location, Reservation, Ticket
-from . import audit, calendar, outbox
-from .queue import announce_queue
+from ..models import Location, Reservation, ReservationStatus, Ticket
+from . import calendar, outbox, transitions
 
 _BATCH = 500
 
@@ -26,7 +25,7 @@ def queue_reminders(session, now: datetime, from_hour: int = 9) -> int:
         return 0
     tomorrow = calendar.today(now) + timedelta(days=1)
     due = session.scalars(select(Reservation).where(
-        Reservation.status == "booked", Reservation.reminder_sent_at.is_(None),
+        Reservation.status == ReservationStatus.BOOKED, Reservation.reminder_sent_at.is_(None),
         Reservation.email.is_not(None),
         Reservation.starts_at >= calendar.at(tomorrow, time(0)),
         Reservation.starts_at < calendar.at(tomorrow + timedelta(days=1), time(0)))
@@ -35,7 +34,7 @@ def queue_reminders(session, now: datetime, from_hour: int = 9) -> int:
     for reservation in due:
         claimed = session.execute(update(Reservation).where(
             Reservation.id == reservation.id, Reservation.reminder_sent_at.is_(None),
-            Reservation.status == "booked").values(reminder_sent_at=now)
+            Reservation.status == ReservationStatus.BOOKED).values(reminder_sent_at=now)
             .execution_options(synchronize_session=False))
         if claimed.rowcount == 1:
             outbox.enqueue_reminder(session, reservation, now)
@@ -45,16 +44,8 @@ def queue_reminders(session, now: datetime, from_hour: int = 9) -> int:
 
 def mark_no_shows(session, now: datetime, late_minutes: int) -> list[str]:
     """Booked reservations whose check-in window closed become ``no_show``; their codes."""
-    rows = session.execute(update(Reservation).where(
-        Reservation.status == "booked",
-        Reservation.starts_at < now - timedelta(minutes=late_minutes))
-        .values(status="no_show")
-        .returning(Reservation.code, Reservation.location_id)
-        .execution_options(synchronize_session=False)).all()
-    for code, location_id in rows:
-        audit.record(session, actor="job:no_shows", action="reservation.no_show", now=now,
-                     location_id=location_id, reservation_code=code)
-    return [code for code, _ in rows]
+    return transitions.mark_reservation_no_shows(
+        session, before=now - timedelta(minutes=late_minutes), now=now, actor="job:no_shows")
 
 
 def purge_personal_data(session, now: datetime, retention_days: int) -> int:
@@ -91,23 +82,7 @@ def cancel_waiting_at_closing(session, now: datetime) -> dict[str, int]:
         expired = Ticket.business_date < today
         if closes is None or now >= closes:
             expired = or_(expired, Ticket.business_date == today)
-        rows = session.execute(update(Ticket).where(
-            Ticket.location_id == location.id, Ticket.status == "waiting", expired)
-            .values(status="cancelled", cancel_reason="closing_time", finished_at=now)
-            .returning(Ticket.id, Ticket.number, Ticket.reservation_id)
-            .execution_options(synchronize_session=False)).all()
-        if not rows:
-            continue
-        reservation_ids = [row.reservation_id for row in rows if row.reservation_id]
-        if reservation_ids:
-            session.execute(update(Reservation).where(
-                Reservation.id.in_(reservation_ids), Reservation.status.in_(ACTIVE_STATUSES))
-                .values(status="cancelled", cancelled_at=now)
-                .execution_options(synchronize_session=False))
-        for row in rows:
-            audit.record(session, actor="job:closing", action="ticket.cancel", now=now,
-                         location_id=location.id, ticket_id=row.id,
-                         detail={"number": row.number, "from_status": "waiting", "reason": "closing_time"})
-        cancelled[location.slug] = len(rows)
-        announce_queue(session, location, today, change="closing")
+        count = transitions.expire_waiting(session, location, today, expired, now, actor="job:closing")
+        if count:
+            cancelled[location.slug] = count
     return cancelled

@@ -26,18 +26,15 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..events import announce
-from ..models import (BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Counter, Location, Service,
-                      Ticket, TicketNumberCounter)
-from . import audit, calendar, display
+from ..models import (AT_COUNTER, BAND_WALK_IN, Counter, Location, Service, Ticket,
+                      TicketNumberCounter, TicketStatus)
+from . import audit, calendar, transitions
+from .display import announce_queue
 from .errors import Closed, CounterClosed, NotFound, ReservationOnly, ServiceNotOffered
 from .upserts import upsert_increment
 
-BAND_NAMES = {BAND_PRIORITY: "priority", BAND_RESERVATION: "reservation", BAND_WALK_IN: "walk_in"}
 # The order of service, as the index ix_tickets_call_order holds it (+ the number).
 CALL_ORDER = (Ticket.band, Ticket.order_at, Ticket.issued_at, Ticket.number)
-# A ticket at a counter: called (on the way) or being served.
-AT_COUNTER = ("called", "serving")
 
 
 def business_date(now: datetime) -> date:
@@ -85,24 +82,6 @@ def offered_service_ids(session, location: Location) -> set[int]:
     return calendar.offered_services(location)
 
 
-# ---------------------------------------------------------------- events
-
-def announce_queue(session, location: Location, day: date, *, change: str = "update",
-                   ticket: Ticket | None = None) -> dict:
-    """Tell the place's displays that the queue changed (``change``: which move; the
-    payload is display.queue_event's, enough to redraw the screen)."""
-    session.flush()
-    return announce(session, location, "queue",
-                    display.queue_event(session, location, day, change=change, ticket=ticket))
-
-
-def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
-    """Tell the place's displays to call ``ticket`` to ``counter`` (no names, ever)."""
-    session.flush()
-    return announce(session, ticket.location, "called",
-                    display.called_event(session, ticket, counter, recall))
-
-
 # ---------------------------------------------------------------- issuing
 
 def issue_ticket(session, *, location: Location, service: Service, kind: str, band: int,
@@ -116,7 +95,7 @@ def issue_ticket(session, *, location: Location, service: Service, kind: str, ba
     ticket = Ticket(
         id=secrets.token_urlsafe(16), location=location, service=service,
         reservation_id=reservation_id, business_date=day, number=f"{prefix}-{serial:03d}",
-        kind=kind, status="waiting", priority="normal", band=band, order_at=order_at,
+        kind=kind, status=TicketStatus.WAITING, priority="normal", band=band, order_at=order_at,
         issued_at=now, recall_count=0)
     session.add(ticket)
     session.flush()
@@ -180,7 +159,7 @@ def _callable_by(counter: Counter):
 def waiting_query(location_id: int, day: date):
     """The waiting tickets of a place and day, in the order of service."""
     return (select(Ticket).where(Ticket.location_id == location_id, Ticket.business_date == day,
-                                 Ticket.status == "waiting").order_by(*CALL_ORDER))
+                                 Ticket.status == TicketStatus.WAITING).order_by(*CALL_ORDER))
 
 
 def get_at_counters(session, location: Location, day: date) -> list[Ticket]:
@@ -207,18 +186,7 @@ def call_next(session, counter: Counter, now: datetime, actor: str) -> Ticket | 
     ticket = session.scalar(next_ticket_query(counter, business_date(now), _is_postgresql(session)))
     if ticket is None:
         return None
-    ticket.status = "called"
-    ticket.counter_id = counter.id
-    ticket.counter = counter
-    ticket.called_at = now
-    ticket.started_at = None
-    ticket.recall_count = 0
-    audit.record(session, actor=actor, action="ticket.call", now=now,
-                 location_id=counter.location_id, ticket_id=ticket.id,
-                 detail={"number": ticket.number, "counter_id": counter.id,
-                         "service": ticket.service.slug, "band": BAND_NAMES[ticket.band]})
-    announce_call(session, ticket, counter, recall=False)
-    return ticket
+    return transitions.call(session, ticket, counter, now, actor)
 
 
 # ---------------------------------------------------------------- counters

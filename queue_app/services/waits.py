@@ -28,11 +28,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Float, Integer, String, and_, cast, func, literal, or_, select
 
-from ..models import Counter, Location, Service, Ticket
+from ..models import AT_COUNTER, Counter, Location, Service, Ticket, TicketStatus
 from ..models.places import counter_services
 from ..models.types import TokyoDateTime
-
-AT_COUNTER = ("called", "serving")
 
 Key = tuple[int, int | None]  # (service id, target counter id)
 
@@ -101,7 +99,7 @@ def load_context(session, location_id: int, day: date, now: datetime) -> WaitCon
     today = and_(Ticket.location_id == location_id, Ticket.business_date == day)
     observed = session.execute(
         select(Ticket.service_id, cast(func.avg(_duration_seconds(session)), Float))
-        .where(today, Ticket.status == "done", Ticket.started_at.is_not(None),
+        .where(today, Ticket.status == TicketStatus.DONE, Ticket.started_at.is_not(None),
                Ticket.finished_at.is_not(None))
         .group_by(Ticket.service_id))
     for service_id, seconds in observed:
@@ -125,7 +123,7 @@ def _ahead_of(ticket: Ticket):
     number = literal(ticket.number, String)
     return and_(
         Ticket.location_id == ticket.location_id, Ticket.business_date == ticket.business_date,
-        Ticket.status == "waiting",
+        Ticket.status == TicketStatus.WAITING,
         or_(Ticket.band < band,
             and_(Ticket.band == band, or_(
                 Ticket.order_at < order_at,
@@ -138,7 +136,7 @@ def estimate_ticket(session, ticket: Ticket, now: datetime) -> tuple[int | None,
     """(position, estimated_wait_minutes) of one ticket."""
     if ticket.status in AT_COUNTER:
         return 0, 0
-    if ticket.status != "waiting":
+    if ticket.status != TicketStatus.WAITING:
         return None, None
     ctx = load_context(session, ticket.location_id, ticket.business_date, now)
     ahead = {(service_id, target): n for service_id, target, n in session.execute(

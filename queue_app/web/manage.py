@@ -14,6 +14,7 @@ from .. import i18n
 from ..extensions import db, limiter
 from ..limits import booking_limit
 from ..links import manage_url
+from ..models import ReservationStatus
 from ..notify import ics_calendar
 from ..services import booking
 from ..services.errors import DomainError
@@ -27,7 +28,7 @@ def _token() -> str | None:
 
 
 def _changeable(reservation) -> bool:
-    return reservation.status == "booked" and reservation.starts_at > now()
+    return reservation.status == ReservationStatus.BOOKED and reservation.starts_at > now()
 
 
 @bp.get("/reservations/<code>")
