@@ -16,12 +16,13 @@ import requests
 
 
 def _worker(url: str, threads: int, per_thread: int, make_body: Callable, offset: int,
-            deadline: float, out: mp.Queue) -> None:
+            deadline: float, out: mp.Queue, headers: dict | None = None) -> None:
     results: list[tuple[float, int]] = []
     lock = threading.Lock()
 
     def loop(thread_index: int) -> None:
         session = requests.Session()
+        session.headers.update(headers or {})
         local = []
         for i in range(per_thread):
             if time.time() > deadline:
@@ -45,7 +46,7 @@ def _worker(url: str, threads: int, per_thread: int, make_body: Callable, offset
 
 
 def run(url: str, clients: int, requests_per_client: int, make_body: Callable,
-        processes: int = 4, max_seconds: float = 120) -> dict:
+        processes: int = 4, max_seconds: float = 120, headers: dict | None = None) -> dict:
     """Fire the load; return requests/s, latency percentiles (ms), status counts and the
     CPU seconds the load generator itself used (it shares the machine with the server)."""
     processes = min(processes, clients)
@@ -53,7 +54,8 @@ def run(url: str, clients: int, requests_per_client: int, make_body: Callable,
     queue: mp.Queue = mp.Queue()
     deadline = time.time() + max_seconds
     workers = [mp.Process(target=_worker, args=(url, threads, requests_per_client, make_body,
-                                                p * threads * requests_per_client, deadline, queue))
+                                                p * threads * requests_per_client, deadline, queue,
+                                                headers))
                for p in range(processes)]
     cpu_before = os.times()
     started = time.perf_counter()

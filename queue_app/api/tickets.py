@@ -50,9 +50,8 @@ def create_check_in(body):
 def create_walk_in(body):
     """A walk-in ticket for a procedure, if the place serves walk-ins now."""
     now = _now()
-    location = booking.get_location(db.session, body["location"])
+    location, service = booking.get_place_and_service(db.session, body["location"], body["service"])
     ensure_own_location(g.actor, location)
-    service = booking.get_service(db.session, body["service"])
     ticket = queue.issue_walk_in(db.session, location=location, service=service, now=now,
                                  actor=g.actor.name)
     answer = ticket_body(ticket, now, staff=g.actor.is_staff)

@@ -194,9 +194,15 @@ def get_days(session, location: Location, first: date, last: date) -> dict[date,
     return days
 
 
-def offered_services(location: Location) -> set[int]:
-    """Ids of the procedures some counter of ``location`` serves."""
-    return {s.id for counter in location.counters for s in counter.services}
+def offered_services(session, location: Location) -> frozenset[int]:
+    """Ids of the procedures some counter of ``location`` serves (open or not). One
+    query, or none while the rules cache holds it: every walk-in asks."""
+    def load() -> frozenset[int]:
+        return frozenset(session.scalars(
+            select(counter_services.c.service_id).join(Counter)
+            .where(Counter.location_id == location.id).distinct()))
+
+    return rules_cache.cached(session, ("offered", location.id), load)
 
 
 def reservation_capacity(session, location: Location, service: Service) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..models import BAND_RESERVATION, RESERVATION_MOVES, Device, Reservation, ReservationStatus, Ticket
 from . import credentials, transitions
@@ -37,7 +37,9 @@ def _reservation_for(session, payload: str, secret_key: str) -> Reservation:
     code = credentials.read_check_in(payload, secret_key) if isinstance(payload, str) else None
     if code is None:
         raise Unknown("This code is not a reservation of ours.")
-    query = select(Reservation).where(Reservation.code == code)
+    # The place and the procedure come with it: the ticket needs both.
+    query = (select(Reservation).where(Reservation.code == code)
+             .options(joinedload(Reservation.location), joinedload(Reservation.service)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Reservation)
     reservation = session.scalar(query)
@@ -80,16 +82,11 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
         raise TooLate("Check-in closed {} minutes after your time; please take a walk-in "
                       "ticket.".format(policy.late_minutes), closed_at=closes.isoformat())
 
-    try:
-        with session.begin_nested():
-            ticket = issue_ticket(session, location=reservation.location, service=reservation.service,
-                                  kind="reservation", band=BAND_RESERVATION, order_at=start,
-                                  now=now, reservation_id=reservation.id)
-    except IntegrityError:
-        # Another scan won a race the row lock did not cover: answer with its ticket.
-        ticket = _ticket_of(session, reservation)
-        if ticket is None:
-            raise
-        return ticket, False
+    # No savepoint around it: the reservation's row lock (or SQLite's BEGIN IMMEDIATE)
+    # already serialises two scans of one code, and the unique reservation_id is the
+    # backstop that would fail the second (tests/concurrency/test_checkin_race.py).
+    ticket = issue_ticket(session, location=reservation.location, service=reservation.service,
+                          kind="reservation", band=BAND_RESERVATION, order_at=start,
+                          now=now, reservation_id=reservation.id)
     transitions.check_in(session, reservation, ticket, now, actor=f"device:{device.id}")
     return ticket, True

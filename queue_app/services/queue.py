@@ -77,9 +77,9 @@ def get_ticket(session, ticket_id: str, lock: bool = False) -> Ticket:
     return ticket
 
 
-def offered_service_ids(session, location: Location) -> set[int]:
+def offered_service_ids(session, location: Location) -> frozenset[int]:
     """The procedures some counter of the place serves (open or not)."""
-    return calendar.offered_services(location)
+    return calendar.offered_services(session, location)
 
 
 # ---------------------------------------------------------------- issuing

@@ -157,7 +157,7 @@ def transfer(session, ticket: Ticket, now: datetime, actor: str, *,
     if not TICKET_MOVES["transfer"].allows(ticket.status):
         _move_ticket(ticket, "transfer", "transferred")  # raises, naming the allowed states
     new_service = service or ticket.service
-    if new_service.id not in calendar.offered_services(ticket.location):
+    if new_service.id not in calendar.offered_services(session, ticket.location):
         raise ServiceNotOffered(f"{ticket.location.slug} does not offer {new_service.slug}.")
     if counter is not None:
         if counter.location_id != ticket.location_id:

@@ -31,6 +31,7 @@ from sqlalchemy import Float, Integer, String, and_, cast, func, literal, or_, s
 from ..models import AT_COUNTER, Counter, Location, Service, Ticket, TicketStatus
 from ..models.places import counter_services
 from ..models.types import TokyoDateTime
+from . import rules_cache
 
 Key = tuple[int, int | None]  # (service id, target counter id)
 
@@ -81,21 +82,34 @@ def _duration_seconds(session):
     return (func.julianday(Ticket.finished_at) - func.julianday(Ticket.started_at)) * 86400.0
 
 
-def load_context(session, location_id: int, day: date, now: datetime) -> WaitContext:
-    """Counters, observed service times and the work now at the counters of a place."""
-    ctx = WaitContext()
+def _counters_and_durations(session, location_id: int):
+    """Which procedures each counter serves, which counters are open, and each
+    procedure's planned duration in seconds: rules, so the rules cache keeps them
+    (opening or closing a counter clears it)."""
+    serves: dict[int, frozenset[int]] = {}
+    open_counters = set()
     rows = session.execute(
         select(Counter.id, Counter.is_open, counter_services.c.service_id)
         .outerjoin(counter_services, counter_services.c.counter_id == Counter.id)
         .where(Counter.location_id == location_id))
     for counter_id, is_open, service_id in rows:
-        ctx.serves.setdefault(counter_id, set())
-        if service_id is not None:
-            ctx.serves[counter_id].add(service_id)
+        serves[counter_id] = serves.get(counter_id, frozenset()) | (
+            {service_id} if service_id is not None else set())
         if is_open:
-            ctx.open_counters.add(counter_id)
-    for service_id, minutes in session.execute(select(Service.id, Service.duration_minutes)):
-        ctx.mean_seconds[service_id] = float(minutes * 60)
+            open_counters.add(counter_id)
+    durations = {service_id: float(minutes * 60) for service_id, minutes
+                 in session.execute(select(Service.id, Service.duration_minutes))}
+    return serves, frozenset(open_counters), durations
+
+
+def load_context(session, location_id: int, day: date, now: datetime) -> WaitContext:
+    """Counters, observed service times and the work now at the counters of a place."""
+    ctx = WaitContext()
+    serves, open_counters, durations = rules_cache.cached(
+        session, ("wait-rules", location_id), lambda: _counters_and_durations(session, location_id))
+    ctx.serves = {counter_id: set(services) for counter_id, services in serves.items()}
+    ctx.open_counters = set(open_counters)
+    ctx.mean_seconds = dict(durations)
     today = and_(Ticket.location_id == location_id, Ticket.business_date == day)
     observed = session.execute(
         select(Ticket.service_id, cast(func.avg(_duration_seconds(session)), Float))
