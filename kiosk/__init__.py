@@ -81,15 +81,18 @@ def check_device(location: str):
 
 @bp.get("/kiosk/qr.png")
 def ticket_qr():
-    """A PNG QR code of the ticket's page, for the resident to follow the queue on a phone."""
+    """A PNG QR code of the ticket's page, for the resident to follow the queue on a phone;
+    ``&lang=`` (the second language chosen at the kiosk) opens that page in it."""
     from queue_app.extensions import db
+    from queue_app.i18n import find_language
     from queue_app.links import qr_png, ticket_url
     from queue_app.models import Ticket
 
     ticket_id = request.args.get("ticket", "")
     if not _TICKET_ID.match(ticket_id) or db.session.get(Ticket, ticket_id) is None:
         abort(404)
-    png = qr_png(ticket_url(current_app.config, ticket_id))
+    language = find_language(request.args.get("lang"))
+    png = qr_png(ticket_url(current_app.config, ticket_id, language.code if language else None))
     # The ticket id is the secret of the page; keep the image out of shared caches.
     response = send_file(io.BytesIO(png), mimetype="image/png", max_age=0)
     response.headers["Cache-Control"] = "private, max-age=3600"

@@ -105,8 +105,35 @@ def demo_accounts_command():
         click.echo(f"demo device tokens written to {path}")
 
 
+@click.command("demo-time")
+@click.option("--location", default="honcho", show_default=True)
+@with_appcontext
+def demo_time_command(location: str):
+    """Print when the demo should stand so the counters are open: nothing while they
+    are open now, else half an hour into the next day they open (for CLOCK_START)."""
+    from datetime import timedelta
+
+    from .services import calendar, queue
+
+    location = queue.get_location(db.session, location)
+    now = _now()
+    today = calendar.today(now)
+    for offset in range(0, 60):
+        plan = calendar.get_day(db.session, location, today + timedelta(days=offset))
+        for window in plan.windows:
+            if window.reservation_only:
+                continue  # a walk-in, a call and a check-in all need an ordinary day
+            if window.starts <= now < window.ends - timedelta(minutes=30):
+                return  # open now, with time to try everything
+            if now < window.starts:
+                click.echo((window.starts + timedelta(minutes=30)).isoformat())
+                return
+    raise click.ClickException(f"{location.slug} opens on no day in the next 60")
+
+
 def init_cli(app: Flask) -> None:
-    for command in (seed_demo_command, create_user_command, create_device_command, demo_accounts_command):
+    for command in (seed_demo_command, create_user_command, create_device_command, demo_accounts_command,
+                    demo_time_command):
         app.cli.add_command(command)
     from .jobs import scheduler_command
 

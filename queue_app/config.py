@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -24,6 +26,27 @@ class ConfigError(RuntimeError):
 def tokyo_now() -> datetime:
     """The default clock: the current time, aware, in Asia/Tokyo."""
     return datetime.now(TOKYO)
+
+
+def pinned_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads ``start`` when the process starts and then runs at real speed:
+    the demo stands at a time the counters are open, whatever the hour it is shown."""
+    began = time.monotonic()
+
+    def clock() -> datetime:
+        return (start + timedelta(seconds=time.monotonic() - began)).astimezone(TOKYO)
+
+    return clock
+
+
+def _clock_start(raw: str) -> datetime:
+    try:
+        start = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"CLOCK_START must be an ISO 8601 date and time, not {raw!r}") from exc
+    if start.tzinfo is None:
+        raise ConfigError("CLOCK_START needs its offset, e.g. 2027-01-12T10:00:00+09:00")
+    return start
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -100,6 +123,9 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "CALENDAR_CACHE_SECONDS": _int("CALENDAR_CACHE_SECONDS", 30),
         "CHECKIN_EARLY_MINUTES": _int("CHECKIN_EARLY_MINUTES", 30),
         "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 15),
+        # The division's telephone, shown on the residents' information page (/info).
+        "CITY_PHONE": env.get("CITY_PHONE") or "0776-73-8014",
+        "UNDO_SECONDS": _int("UNDO_SECONDS", 60),
         "PERSONAL_DATA_RETENTION_DAYS": _int("PERSONAL_DATA_RETENTION_DAYS", 30),
         "STAFF_TOKEN_HOURS": _int("STAFF_TOKEN_HOURS", 12),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or None,
@@ -138,6 +164,10 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secrets.token_hex(32) if testing else _instance_secret(instance)
+    if env.get("CLOCK_START") and "CLOCK" not in overrides:
+        if app_env == "production":
+            raise ConfigError("CLOCK_START pins the clock for a demo; it is refused with APP_ENV=production")
+        config["CLOCK"] = pinned_clock(_clock_start(env["CLOCK_START"]))
     if not callable(config["CLOCK"]):
         raise ConfigError("CLOCK must be a callable that returns an aware datetime")
     return config

@@ -11,12 +11,18 @@ from sqlalchemy import select
 
 from .models import CalendarWindow, Counter, Location, OpeningHours, Service
 
-BRING_PICKUP_JA = ("交付通知書(はがき)、本人確認書類(運転免許証、パスポート等。お持ちでない場合は健康保険証等2点)、"
-                   "通知カードまたは住民基本台帳カード(お持ちの方)。通知カードをお持ちでない場合は再交付手数料が必要です。"
+BRING_PICKUP_JA = ("交付通知書(はがき)、本人確認書類(運転免許証、パスポート、在留カードなど顔写真付きのものは1点。"
+                   "顔写真付きのものがない場合は、資格確認書、年金手帳などから2点)、"
+                   "通知カード(お持ちの方)、住民基本台帳カード(お持ちの方。受け取りの際にご返納いただきます)。"
+                   "カードの更新の場合は、現在お持ちのマイナンバーカードもお持ちください(お持ちでない場合は再交付手数料が必要です)。"
                    "暗証番号は窓口でご本人に設定していただきます。")
-BRING_PICKUP_EN = ("The notice postcard (交付通知書), ID documents (driving licence, passport; otherwise two "
-                   "documents such as a health insurance card), and your old notification card or Juki card if "
-                   "you have one (without it, a re-issue fee applies). You set your PINs at the counter.")
+BRING_PICKUP_EN = ("The notice postcard (交付通知書); ID documents (one with a photo, such as a driving licence, "
+                   "passport or residence card; without one, two documents such as the health insurance "
+                   "eligibility certificate (資格確認書) and a pension book); your notification card (通知カード) "
+                   "if you have one; your Basic Resident Register card (住民基本台帳カード, the \"Juki card\") if you "
+                   "have one: it is returned when you receive your My Number card. When renewing your card, also "
+                   "bring your current My Number card (without it, a re-issue fee applies). "
+                   "You set your PINs at the counter.")
 
 SERVICES = [
     # slug, Japanese, English, reservable, bring (ja), bring (en)
@@ -33,9 +39,9 @@ SERVICES = [
     ("card-application", "マイナンバーカードの申請(写真撮影無料)", "Applying for a My Number card (free photo)", False,
      "本人確認書類。写真は窓口で無料で撮影します。", "ID documents. Staff take your photo for free."),
     ("reissue", "紛失による再発行", "Re-issue after loss", False,
-     "本人確認書類、警察への届出の受理番号。手数料1,000円(カード800円・電子証明書200円)、"
+     "本人確認書類、警察に遺失届を出した場合はその受理番号。手数料1,000円(カード800円・電子証明書200円)、"
      "特急発行は2,000円(1,800円・200円)。",
-     "ID documents and the police report number. Fee 1,000 yen (card 800 + certificate 200); "
+     "ID documents, and the report number if you reported the loss to the police. Fee 1,000 yen (card 800 + certificate 200); "
      "express issue 2,000 yen (1,800 + 200)."),
     ("info-change", "券面記載事項の変更(転入・転居・婚姻)", "Updating the card (moving in, moving, marriage)", False,
      "マイナンバーカード。暗証番号(No.3)が必要です。", "Your card. You will need PIN No.3."),

@@ -34,9 +34,10 @@ def manage_url(config, code: str, token: str, language: str) -> str:
     return f"{base_url(config)}{manage_path(code, token)}&lang={language}"
 
 
-def ticket_url(config, ticket_id: str) -> str:
-    """The resident's follow-the-queue page of a ticket."""
-    return f"{base_url(config)}/tickets/{ticket_id}"
+def ticket_url(config, ticket_id: str, language: str | None = None) -> str:
+    """The resident's follow-the-queue page of a ticket (in a language: its ?lang= code)."""
+    url = f"{base_url(config)}/tickets/{ticket_id}"
+    return f"{url}?lang={quote(language)}" if language else url
 
 
 def check_in_payload(config, code: str) -> str:

@@ -104,8 +104,9 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
     reason = _skip_reason(message, reservation, now)
     if reason:
         return reason
-    with force_locale(message.language if message.language in i18n.LANGUAGES else "ja"):
-        url = (manage_url(config, reservation.code, message.secret, message.language)
+    language = i18n.stored_language_of(message.language)
+    with force_locale(language.locale):
+        url = (manage_url(config, reservation.code, message.secret, language.code)
                if message.secret else None)
         context = {"r": reservation, "manage_url": url, "site_url": base_url(config),
                    "place": i18n.localised(reservation.location),
@@ -113,7 +114,9 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
                    "bring": i18n.localised(reservation.service, "bring"),
                    "when": i18n.when(reservation.starts_at),
                    "until": i18n.clock_time(reservation.ends_at),
-                   "early": config["CHECKIN_EARLY_MINUTES"], "late": config["CHECKIN_LATE_MINUTES"]}
+                   "early": config["CHECKIN_EARLY_MINUTES"], "late": config["CHECKIN_LATE_MINUTES"],
+                   "checkin_closes": i18n.clock_time(
+                       reservation.starts_at + timedelta(minutes=config["CHECKIN_LATE_MINUTES"]))}
         subjects = {
             outbox.CONFIRMATION: _("Your reservation is confirmed (%(code)s)", code=reservation.code),
             outbox.REMINDER: _("Reminder: your visit tomorrow (%(code)s)", code=reservation.code),
@@ -138,7 +141,7 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
                                  subtype="calendar", filename=f"reservation-{reservation.code}.ics",
                                  params={"method": "PUBLISH"})
         # After the attachments: making the message multipart moves Content-* headers down.
-        email["Content-Language"] = message.language
+        email["Content-Language"] = language.tag
     return email
 
 

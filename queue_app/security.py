@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from flask import Flask, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import i18n
 from .extensions import db, login_manager, write_intent
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -82,9 +83,10 @@ def _load_user(user_id: str):
 
 
 def select_locale() -> str:
-    """Japanese first; ``?lang=en`` switches to English and is remembered."""
-    lang = request.args.get("lang")
-    if lang in ("ja", "en"):
-        session["lang"] = lang
-        return lang
-    return session.get("lang", "ja")
+    """Japanese first; ``?lang=`` (en, easy-ja, zh-Hans, ko, vi, pt-BR, ja; see i18n.py)
+    switches the language and is remembered. Returns the Babel locale."""
+    chosen = i18n.find_language(request.args.get("lang"))
+    if chosen is not None:
+        session["lang"] = chosen.code
+        return chosen.locale
+    return (i18n.find_language(session.get("lang")) or i18n.DEFAULT).locale

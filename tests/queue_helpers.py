@@ -142,11 +142,24 @@ class Desk:
         return self.post(f"/counters/{self.counters[counter]}/call-next")
 
     def called_number(self, counter: int = 0) -> str | None:
+        """Finish with whoever is at the counter (one resident at a time), then call
+        the next; the number called, or None when nobody is waiting for it."""
+        self.finish(counter)
         response = self.call(counter)
         if response.status_code == 204:
             return None
         assert response.status_code == 200, response.get_json()
         return response.get_json()["ticket"]["number"]
+
+    def finish(self, counter: int = 0) -> None:
+        """Complete the ticket at the counter, if there is one."""
+        with self.app.app_context():
+            from queue_app.models import AT_COUNTER
+
+            ticket_id = db.session.scalar(select(Ticket.id).where(
+                Ticket.counter_id == self.counters[counter], Ticket.status.in_(AT_COUNTER)))
+        if ticket_id is not None:
+            assert self.act(ticket_id, "complete").status_code == 200
 
     def act(self, ticket_id: str, action: str, json=None):
         return self.post(f"/tickets/{ticket_id}/{action}", json)

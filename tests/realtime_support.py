@@ -213,6 +213,25 @@ def counter_ids(app, location: str = "honcho") -> dict[str, int]:
         return dict(rows.all())
 
 
+def add_counters(app, count: int, location: str = "honcho",
+                 names: list[str] | None = None) -> dict[str, int]:
+    """``count`` more open counters serving every procedure; ``{"臨時1": id, …}`` (or
+    named ``names``, one per counter)."""
+    from queue_app.extensions import db
+    from queue_app.models import Counter, Location, Service
+
+    names = names or [f"臨時{i + 1}" for i in range(count)]
+    assert len(names) == count
+    with app.app_context():
+        place = db.session.scalar(select(Location).where(Location.slug == location))
+        services = list(db.session.scalars(select(Service)))
+        for i, name in enumerate(names):
+            db.session.add(Counter(location=place, name=name, position=100 + i,
+                                   is_open=True, services=services))
+        db.session.commit()
+    return {name: id_ for name, id_ in counter_ids(app, location).items() if name in names}
+
+
 def staffed_server(make_app, live_server):
     """The demo city on a live server, with a staff token and the counters' ids."""
     app = make_app()

@@ -231,7 +231,7 @@ def test_pages_carry_no_inline_script_or_style(app, client):
     urls = ["/", "/book/honcho", "/book/honcho/card-pickup", "/book/honcho/card-pickup/2027-01-14",
             form_url(hhmm="1000"), f"/reservations/{code}/confirmed?token={token}",
             f"/reservations/{code}?token={token}", f"/reservations/{code}/cancel?token={token}",
-            f"/reservations/{code}/move?token={token}", "/reservations/XXXX-XXXX?token=x"]
+            f"/reservations/{code}/move?token={token}", "/reservations/XXXX-XXXX?token=x", "/info"]
     for url in urls:
         response = client.get(url)
         body = response.get_data(as_text=True)
@@ -255,7 +255,7 @@ def test_the_japanese_catalogue_is_complete_and_compiled():
 
     root = Path(__file__).resolve().parents[1] / "queue_app"
     ours = ("templates/base.html", "templates/booking/", "templates/mail/", "web/booking.py",
-            "web/manage.py", "web/forms.py", "notify.py", "i18n.py")
+            "web/manage.py", "web/forms.py", "web/info.py", "web/resident_pages.py", "notify.py", "i18n.py")
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
     keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
     used = {message for filename, _line, message, _comments, _context in

@@ -71,11 +71,11 @@ def test_book_in_english_by_keyboard_alone(app, site, page):
     assert "The expiry notice" not in page.content()  # what to bring was on the previous page
 
     # Submit the empty form from the keyboard: the errors take the focus, tied to the fields.
-    page.get_by_label("Name").focus()
+    page.get_by_label("Name", exact=True).focus()
     page.keyboard.press("Enter")
     page.locator("#error-summary").wait_for()
     assert page.evaluate("document.activeElement.id") == "error-summary"
-    name = page.get_by_label("Name")
+    name = page.get_by_label("Name", exact=True)
     assert name.get_attribute("aria-invalid") == "true"
     assert "name-error" in name.get_attribute("aria-describedby")
     assert "Please enter your name" in page.locator("#name-error").inner_text()
@@ -83,6 +83,8 @@ def test_book_in_english_by_keyboard_alone(app, site, page):
     # Tab through the fields and submit with Enter.
     name.focus()
     page.keyboard.type("Maria Santos")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "furigana"  # optional: left empty
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "email"
     page.keyboard.type("maria@example.com")

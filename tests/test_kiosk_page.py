@@ -241,7 +241,8 @@ def test_the_ticket_prints_on_a_receipt_roll(paper, app, live_server, page):
     server, token = live_server(app), kiosk_token(app)
     open_kiosk(page, server, token)
     _ready(page)
-    page.evaluate(f"localStorage.setItem('kiosk.settings', JSON.stringify({{paper: '{paper}'}}))")
+    # Printed by hand below (page.pdf): the kiosk's own print would be a second job.
+    page.evaluate(f"localStorage.setItem('kiosk.settings', JSON.stringify({{paper: '{paper}', autoprint: false}}))")
     page.reload()
     _ready(page)
     page.get_by_role("button", name=re.compile("暗証番号の再設定")).click()
@@ -311,3 +312,131 @@ def test_the_camera_reads_a_qr_code(app, client, clock, live_server, chromium, t
     finally:
         browser.close()
 
+
+
+def test_a_resident_picks_the_second_language_on_the_start_screen(app, client, clock, live_server, page):
+    """Japanese stays first; the line under it follows the language picked on the start
+    screen, through refusals, the ticket and its QR code, until the resident is done."""
+    reservation = _reservation(client)
+    server, token = live_server(app), kiosk_token(app)
+    clock.set(2027, 1, 14, 8, 0)  # check-in opens at 08:30
+    open_kiosk(page, server, token)
+    _ready(page)
+    english = page.get_by_role("button", name="English", exact=True)
+    vietnamese = page.get_by_role("button", name="Tiếng Việt", exact=True)
+    expect(english).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#language-buttons button")).to_have_count(6)
+    vietnamese.click()
+    expect(vietnamese).to_have_attribute("aria-pressed", "true")
+    expect(english).to_have_attribute("aria-pressed", "false")
+    heading = page.locator("#reserved-heading")
+    expect(heading).to_contain_text("ご予約のある方")
+    expect(heading).to_contain_text("Người có lịch hẹn")
+    expect(heading.locator(".en")).to_have_attribute("lang", "vi")
+    expect(page.locator("#scanner")).to_be_focused()  # the scanner still reads straight away
+
+    _scan(page, reservation["check_in_payload"])
+    expect(page.locator("#refusal-heading")).to_contain_text("まだ受付時間前です")
+    expect(page.locator("#refusal-heading")).to_contain_text("Chưa đến giờ tiếp nhận")
+    expect(page.locator("#refusal-ja")).to_contain_text("8:30から受付できます")
+    expect(page.locator("#refusal-en")).to_contain_text("Bạn có thể làm thủ tục từ 8:30")
+    expect(page.locator("#refusal-en")).to_have_attribute("lang", "vi")
+    page.get_by_role("button", name=re.compile("最初の画面に戻る")).click()
+    _ready(page)
+    expect(vietnamese).to_have_attribute("aria-pressed", "true")  # the same resident, still
+
+    clock.set(2027, 1, 14, 9, 0)
+    page.reload()  # (the walk-in list is read again on the start screen)
+    _ready(page)
+    page.get_by_role("button", name="Tiếng Việt", exact=True).click()
+    page.get_by_role("button", name=re.compile("紛失による再発行")).click()
+    expect(page.locator("#ticket-number")).to_have_text("W-001")
+    expect(page.locator("#ticket-service")).to_contain_text("Re-issue after loss")
+    expect(page.locator("#ticket-ahead")).to_have_text(re.compile(r"^0人 / 0 người$"))
+    expect(page.locator("#ticket-heading")).to_contain_text("Số thứ tự của bạn")
+    expect(page.locator("#ticket-qr")).to_have_attribute("src", re.compile(r"&lang=vi$"))
+    page.get_by_role("button", name=re.compile("終わる")).click()
+    _ready(page)  # the next resident finds English again
+    expect(page.get_by_role("button", name="English", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(heading).to_contain_text("With a reservation")
+
+
+# A printer that records each print job and reports it done, as Chromium's
+# --kiosk-printing does without a dialog.
+_PRINTER = """window.__prints = 0;
+window.print = () => { window.__prints += 1; setTimeout(() => window.dispatchEvent(new Event("afterprint")), 50); };"""
+
+
+def test_each_ticket_is_printed_by_default_then_done_is_the_main_button(app, live_server, page):
+    page.context.add_init_script(_PRINTER)
+    server, token = live_server(app), kiosk_token(app)
+    open_kiosk(page, server, token)  # a kiosk set up with no settings at all
+    _ready(page)
+    page.get_by_role("button", name=re.compile("暗証番号の再設定")).click()
+    expect(page.locator("#ticket-number")).to_have_text("W-001")
+    printed = page.locator("#ticket-printed")
+    expect(printed).to_be_visible()
+    expect(printed).to_contain_text("番号札が出ました。お取りください。")
+    expect(printed).to_contain_text("Please take it")
+    assert page.evaluate("() => window.__prints") == 1
+    expect(page.locator("#ticket-done")).not_to_have_class(re.compile("button-secondary"))
+    expect(page.locator("#ticket-print")).to_have_class(re.compile("button-secondary"))
+
+
+def test_without_autoprint_printing_is_the_main_button_until_it_is_done(app, live_server, page):
+    page.context.add_init_script(_PRINTER)
+    server, token = live_server(app), kiosk_token(app)
+    open_kiosk(page, server, token)
+    _ready(page)
+    page.evaluate("localStorage.setItem('kiosk.settings', JSON.stringify({autoprint: false}))")
+    page.reload()
+    _ready(page)
+    page.get_by_role("button", name=re.compile("暗証番号の再設定")).click()
+    expect(page.locator("#ticket-number")).to_have_text("W-001")
+    # Nothing printed yet: 印刷 is the filled button, 終わる the quiet one.
+    expect(page.locator("#ticket-printed")).to_be_hidden()
+    expect(page.locator("#ticket-print")).not_to_have_class(re.compile("button-secondary"))
+    expect(page.locator("#ticket-done")).to_have_class(re.compile("button-secondary"))
+    assert page.evaluate("() => window.__prints") == 0
+    page.locator("#ticket-print").click()
+    expect(page.locator("#ticket-printed")).to_be_visible()
+    expect(page.locator("#ticket-done")).not_to_have_class(re.compile("button-secondary"))
+
+
+def test_setup_offers_printing_ticked_by_default(app, live_server, page):
+    server = live_server(app)
+    page.goto(f"{server.url}/kiosk/honcho/setup")
+    expect(page.locator("#setup-autoprint")).to_be_checked()
+
+
+def test_axe_finds_nothing_serious_on_the_kiosk_in_any_language(app, client, clock, live_server, page):
+    """The start screen, a ticket and a refusal, with each second language chosen."""
+    from axe_helpers import axe_violations, describe, install_axe
+
+    install_axe(page.context)
+    page.context.add_init_script(_PRINTER)
+    server, token = live_server(app), kiosk_token(app)
+    open_kiosk(page, server, token)
+    _ready(page)
+    codes = page.locator(".language-button").evaluate_all("bs => bs.map(b => b.dataset.language)")
+    assert len(codes) == 6  # the second languages beside Japanese, always shown first
+    found = {}
+    for code in codes:
+        page.locator(f'.language-button[data-language="{code}"]').click()
+        if axe_violations(page):
+            found[f"{code} start"] = describe(axe_violations(page))
+        page.locator("#walkin-buttons .walkin-button").first.click()
+        expect(page.locator("#screen-ticket")).to_be_visible()
+        expect(page.locator("#ticket-printed")).to_be_visible()
+        if axe_violations(page):
+            found[f"{code} ticket"] = describe(axe_violations(page))
+        page.locator("#ticket-done").click()
+        _ready(page)
+        page.locator(f'.language-button[data-language="{code}"]').click()
+        _scan(page, "not-a-reservation-of-ours")
+        expect(page.locator("#screen-refusal")).to_be_visible()
+        if axe_violations(page):
+            found[f"{code} refusal"] = describe(axe_violations(page))
+        page.locator("#refusal-back").click()
+        _ready(page)
+    assert found == {}, "\n".join(f"{name}:\n{text}" for name, text in found.items())

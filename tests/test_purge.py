@@ -1,4 +1,4 @@
-"""Personal data (name, e-mail, phone) is removed PERSONAL_DATA_RETENTION_DAYS after the
+"""Personal data (name and its reading, e-mail, phone) is removed PERSONAL_DATA_RETENTION_DAYS after the
 visit; the reservation row stays for the statistics, and the outbox forgets the address."""
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from resident_helpers import outbox_rows, reservation_row
 def test_personal_data_is_purged_thirty_days_after_the_visit(make_app, backend, clock):
     app = make_app(backend)
     client = app.test_client()
-    visited = book(client, start="2027-01-14T09:00:00+09:00", phone="090-1234-5678", proxy=True).get_json()
+    visited = book(client, start="2027-01-14T09:00:00+09:00", phone="090-1234-5678", proxy=True,
+                   furigana="ヤマダ ハナコ").get_json()
     cancelled = book(client, start="2027-01-14T09:15:00+09:00").get_json()
     client.delete(f"/api/v1/reservations/{cancelled['code']}?token={cancelled['token']}")
     later = book(client, start="2027-02-05T09:00:00+09:00").get_json()
@@ -28,7 +29,7 @@ def test_personal_data_is_purged_thirty_days_after_the_visit(make_app, backend, 
     assert jobs.run_job(app, "purge_personal_data") == 0  # idempotent
 
     row = reservation_row(app, visited["code"])
-    assert (row.name, row.email, row.phone) == (None, None, None)
+    assert (row.name, row.furigana, row.email, row.phone) == (None, None, None, None)
     assert row.purged_at == purged_at
     # What the statistics need stays.
     assert (row.status, row.proxy, row.language) == ("booked", True, "ja")

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from queue_app.extensions import db
+from queue_app.models import Ticket
 from queue_helpers import at, audit_actions, desk, events, reservation_row, reserve, ticket_row  # noqa: F401
 
 ACTIONS = ("recall", "start", "complete", "no-show", "cancel", "prioritise")
@@ -250,3 +252,103 @@ def test_every_queue_change_is_announced_without_names(desk, events):
         if name == "queue":
             assert set(data["waiting"]) == {"priority", "reservation", "walk_in"}
     assert events[2][2]["waiting"] == {"priority": 1, "reservation": 1, "walk_in": 0}
+
+
+# ---------------------------------------------------------------- one resident at a counter; undo
+
+def test_call_next_refuses_a_counter_that_still_has_a_resident(desk):
+    first, second = desk.walk_in(), desk.walk_in()
+    assert desk.call().get_json()["ticket"]["id"] == first["id"]
+    busy = desk.call()
+    assert busy.status_code == 409
+    assert busy.get_json()["code"] == "counter_busy" and busy.get_json()["number"] == first["number"]
+    assert ticket_row(desk.app, second["id"]).status == "waiting"  # nobody else was called
+    assert desk.act(first["id"], "start").status_code == 200
+    assert desk.call().status_code == 409  # being served is still at the counter
+    assert desk.act(first["id"], "complete").status_code == 200
+    assert desk.call().get_json()["ticket"]["id"] == second["id"]
+    # Another counter is not held up by this one.
+    third = desk.walk_in()
+    assert desk.call(1).get_json()["ticket"]["id"] == third["id"]
+
+
+def test_a_no_show_can_be_undone_for_a_short_time(desk):
+    desk.clock.now = at(9, 50)
+    ticket = desk.check_in(at(10))
+    desk.call()
+    assert desk.act(ticket["id"], "no-show").status_code == 200
+    desk.clock.advance(seconds=desk.app.config["UNDO_SECONDS"])
+    undone = desk.act(ticket["id"], "undo")
+    assert undone.status_code == 200, undone.get_json()
+    row = ticket_row(desk.app, ticket["id"])
+    assert row.status == "called" and row.finished_at is None and row.counter_id == desk.counters[0]
+    with desk.app.app_context():
+        reservation_id = db.session.get(Ticket, ticket["id"]).reservation_id
+    assert reservation_row(desk.app, reservation_id).status == "checked_in"
+    assert [e.action for e in audit_actions(desk.app, ticket["id"])][-2:] == ["ticket.no_show", "ticket.undo"]
+    assert desk.call().get_json()["code"] == "counter_busy"  # the resident is back at the counter
+
+
+def test_undo_after_the_time_is_refused(desk):
+    ticket = desk.walk_in()
+    desk.call()
+    desk.act(ticket["id"], "complete")
+    desk.clock.advance(seconds=desk.app.config["UNDO_SECONDS"] + 1)
+    late = desk.act(ticket["id"], "undo")
+    assert late.status_code == 409 and late.get_json()["code"] == "undo_expired"
+    assert ticket_row(desk.app, ticket["id"]).status == "done"
+
+
+def test_a_completion_undone_puts_the_resident_back_being_served(desk):
+    ticket = desk.walk_in()
+    desk.call()
+    desk.act(ticket["id"], "start")
+    desk.act(ticket["id"], "complete")
+    assert desk.act(ticket["id"], "undo").status_code == 200
+    assert ticket_row(desk.app, ticket["id"]).status == "serving"
+    assert desk.act(ticket["id"], "complete").status_code == 200
+
+
+def test_undo_is_refused_once_the_counter_has_called_someone_else(desk):
+    first, second = desk.walk_in(), desk.walk_in()
+    desk.call()
+    desk.act(first["id"], "no-show")
+    assert desk.call().get_json()["ticket"]["id"] == second["id"]
+    refused = desk.act(first["id"], "undo")
+    assert refused.status_code == 409 and refused.get_json()["code"] == "counter_busy"
+    assert ticket_row(desk.app, first["id"]).status == "no_show"
+
+
+def test_only_a_finished_ticket_can_be_undone(desk):
+    ticket = desk.walk_in()
+    refused = desk.act(ticket["id"], "undo")
+    assert refused.status_code == 409 and refused.get_json()["code"] == "invalid_transition"
+
+
+# ---------------------------------------------------------------- a counter closed until a time
+
+def test_a_counter_closed_for_lunch_says_when_it_is_back(desk):
+    desk.clock.now = at(11, 55)
+    counter = desk.counters[0]
+    closed = desk.post(f"/counters/{counter}/close", {"until": at(13, 0).isoformat()})
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["open"] is False
+    assert closed.get_json()["until"] == "2027-01-12T13:00:00+09:00"
+    listed = {c["id"]: c for c in desk.get("/locations/honcho/counters").get_json()}
+    assert listed[counter]["until"] == "2027-01-12T13:00:00+09:00"
+    assert [e.detail.get("until") for e in audit_actions(desk.app) if e.action == "counter.close"] == [
+        "2027-01-12T13:00:00+09:00"]
+    later = desk.post(f"/counters/{counter}/close", {"until": at(13, 30).isoformat()})
+    assert later.get_json()["until"] == "2027-01-12T13:30:00+09:00"  # the clerk is later than said
+    reopened = desk.post(f"/counters/{counter}/open")
+    assert reopened.get_json()["open"] is True and reopened.get_json()["until"] is None
+    plain = desk.post(f"/counters/{counter}/close")  # no body: closed, no time said
+    assert plain.status_code == 200 and plain.get_json()["until"] is None
+
+
+@pytest.mark.parametrize("until", ["2027-01-12T11:00:00+09:00", "2027-01-13T09:00:00+09:00"])
+def test_back_at_must_be_later_today(desk, until):
+    desk.clock.now = at(11, 55)
+    refused = desk.post(f"/counters/{desk.counters[0]}/close", {"until": until})
+    assert refused.status_code == 422 and "until" in refused.get_json()["errors"]
+    assert desk.get("/locations/honcho/counters").get_json()[0]["open"] is True

@@ -113,6 +113,10 @@ def test_three_recalls_suggest_a_no_show(app, clock, live_server, page):
     expect(page.locator("#noshow-suggestion")).to_be_visible()
     expect(page.locator("#noshow-suggestion")).to_contain_text("No answer after three calls")
     page.locator("#noshow-suggestion").get_by_role("button", name="不在にする").click()
+    confirm = page.locator("#noshow-dialog")
+    expect(confirm).to_be_visible()  # one click beside 完了 is not enough: it asks first
+    expect(confirm).to_contain_text("W-001 を不在にしますか")
+    confirm.get_by_role("button", name="不在にする").click()
     expect(page.locator("#current-empty")).to_be_visible()
     answer = requests.get(f"{server.url}/api/v1/tickets/{ticket['id']}", timeout=10).json()
     assert answer["status"] == "no_show" and answer["recall_count"] == 3
@@ -258,13 +262,106 @@ def test_close_and_open_the_counter(app, live_server, page):
     _choose_counter(page, "窓口3")
     counter3 = _counter_id(server, staff, "窓口3")
 
+    page.get_by_label("戻り予定").fill("13:00")  # lunch: the clerk says when they are back
     page.get_by_role("button", name="窓口を休止する").click()
-    expect(page.locator("#counter-state")).to_contain_text("休止中")
+    expect(page.locator("#counter-state")).to_contain_text("休止中(13:00まで)")
+    expect(page.locator('#serving-body tr[data-counter="%d"]' % counter3)).to_contain_text("13:00まで")
     expect(page.get_by_role("button", name="次の方を呼ぶ")).to_be_disabled()
+    expect(page.locator("#call-next-why")).to_contain_text("窓口を開けると呼び出せます")
     counters = requests.get(f"{server.url}/api/v1/locations/honcho/counters", headers=staff, timeout=10).json()
-    assert next(c for c in counters if c["id"] == counter3)["open"] is False
+    closed = next(c for c in counters if c["id"] == counter3)
+    assert closed["open"] is False and closed["until"].endswith("T13:00:00+09:00")
 
     page.get_by_role("button", name="窓口を開ける").click()
     expect(page.locator("#counter-state")).to_contain_text("受付中")
     page.get_by_role("button", name="次の方を呼ぶ").click()
     expect(page.locator("#current-number")).to_have_text("W-001")
+
+
+def test_a_morning_from_the_keyboard_with_the_lobby_screen_in_step(app, clock, live_server, page, chromium):
+    """A clerk works the counter with the keys alone; after every step the console and
+    the lobby screen show the same number at the counter (or none)."""
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    numbers = [kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": "reissue"})
+               .json()["number"] for _ in range(3)]
+    screen_context = chromium.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
+    screen = screen_context.new_page()
+    screen.goto(f"{server.url}/display/honcho")
+    tile = screen.locator('.counter-tile[data-counter="窓口1"] .counter-number')
+    log_in(page, server, username)
+    _choose_counter(page, "窓口1")
+    page.locator("body").click()  # focus on the page, not on a field
+
+    def in_step(number: str | None) -> None:
+        if number is None:
+            expect(page.locator("#current-empty")).to_be_visible()
+            expect(tile).to_have_text("—")
+        else:
+            expect(page.locator("#current")).to_be_visible()
+            expect(page.locator("#current-number")).to_have_text(number)
+            expect(tile).to_have_text(number)
+
+    try:
+        page.keyboard.press("n")
+        in_step(numbers[0])
+        call_next = page.get_by_role("button", name="次の方を呼ぶ")
+        expect(call_next).to_be_disabled()  # one resident at a counter at a time
+        expect(page.locator("#call-next-why")).to_contain_text(f"{numbers[0]} の対応を終えてから")
+        page.keyboard.press("n")  # pressed again by habit: nothing happens
+        in_step(numbers[0])
+
+        page.keyboard.press("x")  # no-show asks first
+        expect(page.locator("#noshow-dialog")).to_be_visible()
+        page.keyboard.press("Enter")
+        in_step(None)
+        expect(page.locator("#undo-bar")).to_be_visible()
+        expect(page.locator("#undo-bar")).to_contain_text(f"{numbers[0]} を不在にしました")
+
+        page.keyboard.press("z")  # it was a mistake: the resident is back
+        in_step(numbers[0])
+        expect(page.locator("#undo-bar")).to_be_hidden()
+
+        page.keyboard.press("r")
+        expect(page.locator("#recall-info")).to_contain_text("再呼出 1回")
+        page.keyboard.press("s")
+        expect(page.locator("#current-meta")).to_contain_text("対応中")
+        page.keyboard.press("c")
+        in_step(None)
+        expect(call_next).to_be_enabled()
+
+        page.keyboard.press("n")
+        in_step(numbers[1])
+        page.keyboard.press("c")
+        in_step(None)
+        page.keyboard.press("z")  # a completion can be undone too
+        in_step(numbers[1])
+        page.keyboard.press("c")
+        in_step(None)
+        page.keyboard.press("n")
+        in_step(numbers[2])
+        headers = staff_bearer(server, username)
+        states = {t["number"]: t["status"] for t in _api_queue(server, headers)["serving"]}
+        assert states == {numbers[2]: "called"}
+    finally:
+        screen_context.close()
+
+
+def test_axe_finds_nothing_serious_on_the_sign_in_page_and_the_console(app, clock, live_server, page):
+    from axe_helpers import axe_violations, describe, install_axe
+
+    install_axe(page.context)
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    for _ in range(2):
+        kiosk_post(server, kiosk, "/tickets", {"location": "honcho", "service": "reissue"})
+    page.goto(f"{server.url}/staff/login")
+    assert axe_violations(page) == [], describe(axe_violations(page))
+    log_in(page, server, username)
+    _choose_counter(page, "窓口1")
+    page.keyboard.press("n")
+    expect(page.locator("#current")).to_be_visible()
+    found = axe_violations(page)
+    assert found == [], describe(found)
+    page.keyboard.press("x")  # the no-show confirmation, open
+    expect(page.locator("#noshow-dialog")).to_be_visible()
+    found = axe_violations(page)
+    assert found == [], describe(found)

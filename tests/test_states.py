@@ -23,6 +23,7 @@ def test_the_move_tables_are_the_rules_of_the_queue():
         "call": ({W}, C), "recall": ({C}, C), "start": ({C}, S), "complete": ({C, S}, D),
         "no_show": ({C}, N), "cancel": ({W, C}, X), "expire": ({W}, X),
         "transfer": ({W, C, S}, W), "prioritise": ({W}, W),
+        "undo_complete": ({D}, S), "undo_no_show": ({N}, C),
     }
     assert {name: (set(move.sources), move.target) for name, move in TICKET_MOVES.items()} == expected
     assert {name: (set(move.sources), move.target) for name, move in RESERVATION_MOVES.items()} == {
@@ -30,6 +31,7 @@ def test_the_move_tables_are_the_rules_of_the_queue():
         "no_show": ({"booked"}, "no_show"), "ticket_done": ({"checked_in"}, "done"),
         "ticket_no_show": ({"checked_in"}, "no_show"),
         "ticket_cancelled": ({"booked", "checked_in"}, "cancelled"),
+        "ticket_reopened": ({"done", "no_show"}, "checked_in"),
     }
 
 

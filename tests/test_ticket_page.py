@@ -132,3 +132,36 @@ def test_the_page_follows_its_own_ticket_from_events_alone(page, hall):
     page.wait_for_timeout(1000)  # past the 0.15-0.75 s spread of a read
     assert page.evaluate("() => window.__reads") == 0
     assert page.evaluate("() => window.__emitted") == []
+
+
+def test_the_page_speaks_the_residents_language_under_the_japanese(page, hall):
+    """?lang= (or the kiosk's choice in the QR code) picks the line under the Japanese;
+    the call is spoken in Japanese, and in the resident's language where the phone has
+    an on-device voice for it (this one has none for Korean: it stays silent)."""
+    tickets = [walk_in(hall) for _ in range(2)]
+    mine = tickets[1]
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.add_init_script(browser_stubs(block_audio=True))
+    page.goto(f"{hall.url}/tickets/{mine['id']}?lang=ko")
+    assert page.locator("html").get_attribute("lang") == "ko"
+    expect(page.locator("h1")).to_contain_text("受付番号")
+    expect(page.locator("h1 .second")).to_have_text("접수 번호")
+    expect(page.locator("h1 .second")).to_have_attribute("lang", "ko")
+    expect(page.locator("#ahead")).to_contain_text("1人")
+    expect(page.locator("#ahead")).to_contain_text("1명")
+    expect(page.locator("#state")).to_contain_text("번호가 호출될 때까지 기다려 주십시오.")
+    expect(page.locator("#live-second")).to_contain_text("업데이트")
+    page.click("#alerts")
+
+    call_next(hall.url, hall.token, hall.counters["窓口1"])
+    expect(page.locator("#ahead")).to_contain_text("0명")
+    ticket = call_next(hall.url, hall.token, hall.counters["窓口2"])
+    assert ticket["id"] == mine["id"]
+    turn = page.locator("#turn")
+    expect(turn).to_be_visible(timeout=2000)
+    expect(turn).to_contain_text("窓口2へお越しください")
+    expect(turn).to_contain_text("2번 창구로 와 주십시오")
+    expect(turn).to_contain_text("차례가 되었습니다")
+    page.wait_for_function("() => window.__spoken.length >= 1")
+    spoken = page.evaluate("() => window.__spoken")
+    assert [s["lang"] for s in spoken] == ["ja-JP"] and "窓口2" in spoken[0]["text"]

@@ -11,6 +11,11 @@
   const TOKEN_KEY = `kiosk.token.${slug}`;
   const SETTINGS_KEY = "kiosk.settings";
   const MESSAGES = window.KIOSK_MESSAGES;
+  const TEXT = window.KIOSK_TEXT;
+  // The second language under the Japanese: English until a resident picks another on
+  // the start screen; back to English for the next resident (see languageIdle).
+  const LANGUAGES = window.KIOSK_LANGUAGES;
+  const DEFAULT_LANGUAGE = LANGUAGES[0];
   const places = JSON.parse(body.dataset.places || "{}"); // slug -> {ja, en}
   const $ = (id) => document.getElementById(id);
   const SCREENS = ["unconfigured", "start", "busy", "ticket", "refusal"];
@@ -25,10 +30,16 @@
   let serviceNames = {}; // slug -> {ja, en}
   let keyBuffer = "";
   let lastKeyAt = 0;
+  let second = DEFAULT_LANGUAGE;
+  let walkInReason = "closed"; // why there are no walk-in buttons, when there are none
+  let languageTimer = null;
 
   const settings = (() => {
     try { return JSON.parse(localStorage.getItem(SETTINGS_KEY)) || {}; } catch (e) { return {}; }
   })();
+  // A resident without a smartphone must leave with a number: the kiosk prints each
+  // ticket unless its setup says otherwise, and "print" is the main button until then.
+  const autoprint = settings.autoprint !== false;
 
   // ------------------------------------------------------------------ token
   function takeTokenFromFragment() {
@@ -51,6 +62,76 @@
     } catch (e) {
       return true; // the network is down: keep the kiosk up, the scan will tell
     }
+  }
+
+  // ------------------------------------------------------------------ languages
+  function fillIn(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, (all, name) =>
+      (values && values[name] !== undefined ? values[name] : all));
+  }
+
+  // A table's text ({ja, en, ...}) in Japanese ("ja") or in the second language.
+  function pick(table, code, values) {
+    return fillIn(table[code] !== undefined ? table[code] : table.en, values);
+  }
+
+  const t = (key, code, values) => pick(TEXT[key], code, values);
+
+  // "Japanese / second language", for the lines the script writes as one text.
+  const both = (key, values) => `${t(key, "ja", values)} / ${t(key, second.code, values)}`;
+
+  // A place's or a procedure's name ({ja, en}) in the second language: the English name,
+  // or none for Easy Japanese, which names them as Japanese does.
+  const secondName = (name) => (!name || second.code === "easy-ja" ? "" : name.en || "");
+
+  function renderLanguageButtons() {
+    $("language-buttons").replaceChildren(...LANGUAGES.map((language) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "language-button";
+      button.dataset.language = language.code;
+      button.lang = language.lang;
+      button.textContent = language.name;
+      button.setAttribute("aria-pressed", String(language.code === second.code));
+      return button;
+    }));
+  }
+
+  function applyLanguage() {
+    document.querySelectorAll("[data-t]").forEach((element) => {
+      const japanese = element.classList.contains("ja");
+      element.textContent = t(element.dataset.t, japanese ? "ja" : second.code);
+      if (!japanese) element.lang = second.lang;
+    });
+    document.querySelectorAll("[data-t-label]").forEach((element) => {
+      const label = both(element.dataset.tLabel);
+      if (element.tagName === "IMG") element.alt = label; else element.setAttribute("aria-label", label);
+    });
+    [$("place-second"), $("slip-place-second")].forEach((element) => {
+      element.textContent = secondName(places[slug]);
+      element.lang = second.lang;
+      element.hidden = !element.textContent;
+    });
+    document.querySelectorAll(".language-button").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.dataset.language === second.code));
+    });
+    if (walkIns) renderWalkIns($("walkin-buttons"), walkIns);
+    showNoWalkIns();
+  }
+
+  function setLanguage(code) {
+    second = LANGUAGES.find((language) => language.code === code) || DEFAULT_LANGUAGE;
+    applyLanguage();
+    languageIdle();
+  }
+
+  // A language left chosen on an idle start screen goes back to English.
+  function languageIdle() {
+    clearTimeout(languageTimer);
+    if (second === DEFAULT_LANGUAGE) return;
+    languageTimer = setTimeout(() => {
+      if (screen === "start" && !busy) setLanguage(DEFAULT_LANGUAGE.code); else languageIdle();
+    }, RESET_MS * 2);
   }
 
   // ------------------------------------------------------------------ screens
@@ -88,12 +169,13 @@
     const render = () => {
       const seconds = Math.max(0, Math.ceil((until - Date.now()) / 1000));
       document.querySelectorAll(`#screen-${screen} .js-countdown`).forEach((el) => {
-        el.textContent = `${seconds}秒後に最初の画面に戻ります / Back to the start in ${seconds} s`;
+        el.textContent = both("countdown", { seconds });
       });
     };
     render();
     countdownTimer = setInterval(render, 1000);
-    resetTimer = setTimeout(() => show("start"), RESET_MS);
+    // Nobody touched the screen: the next resident finds the start, in English again.
+    resetTimer = setTimeout(() => { setLanguage(DEFAULT_LANGUAGE.code); show("start"); }, RESET_MS);
   }
 
   function announce(text) {
@@ -140,13 +222,18 @@
     const list = Array.isArray(result.data) ? result.data : (result.data.services || []);
     walkIns = list.filter((service) => service.walk_in !== false);
     walkIns.forEach((service) => { serviceNames[service.slug] = service.name; });
+    walkInReason = (!Array.isArray(result.data) && result.data.reason) || "closed";
     renderWalkIns($("walkin-buttons"), walkIns);
+    showNoWalkIns();
+  }
+
+
+  function showNoWalkIns() {
     const none = $("walkin-none");
-    none.hidden = walkIns.length > 0;
-    if (!walkIns.length) {
-      const reason = (!Array.isArray(result.data) && result.data.reason) || "closed";
-      const message = MESSAGES[reason] || MESSAGES.closed;
-      none.textContent = `${message.title[0]} / ${message.title[1]}`;
+    none.hidden = !walkIns || walkIns.length > 0;
+    if (!none.hidden) {
+      const message = MESSAGES[walkInReason] || MESSAGES.closed;
+      none.textContent = `${pick(message.title, "ja")} / ${pick(message.title, second.code)}`;
     }
   }
 
@@ -159,11 +246,15 @@
       const ja = document.createElement("span");
       ja.className = "ja";
       ja.textContent = service.name.ja;
-      const en = document.createElement("span");
-      en.className = "en";
-      en.lang = "en";
-      en.textContent = service.name.en;
-      button.append(ja, en);
+      button.append(ja);
+      const name = secondName(service.name);
+      if (name) {
+        const other = document.createElement("span");
+        other.className = "en";
+        other.lang = second.lang;
+        other.textContent = name;
+        button.append(other);
+      }
       return button;
     }));
   }
@@ -210,19 +301,20 @@
 
   function waitText(minutes) {
     if (minutes === null || minutes === undefined) return "—";
-    if (minutes <= 0) return "まもなくお呼びします / Soon";
-    return `約${minutes}分 / about ${minutes} min`;
+    return minutes <= 0 ? both("wait_soon") : both("wait_minutes", { minutes });
   }
 
   function aheadText(ticket) {
     if (typeof ticket.position !== "number") return "—";
     const ahead = Math.max(0, ticket.position - 1);
-    return `${ahead}人 / ${ahead} ${ahead === 1 ? "person" : "people"}`;
+    return both(ahead === 1 ? "ahead_one" : "ahead_other", { count: ahead });
   }
 
   function serviceText(slugName) {
     const name = serviceNames[slugName];
-    return name ? `${name.ja} / ${name.en}` : slugName;
+    if (!name) return slugName;
+    const other = secondName(name);
+    return other ? `${name.ja} / ${other}` : name.ja;
   }
 
   function showTicket(ticket, already) {
@@ -231,19 +323,21 @@
     $("ticket-wait").textContent = waitText(ticket.estimated_wait_minutes);
     $("ticket-ahead").textContent = aheadText(ticket);
     $("ticket-issued").textContent = ticket.issued_at
-      ? `発券 Issued ${timeFormat.format(new Date(ticket.issued_at))}` : "";
+      ? `${both("issued")} ${timeFormat.format(new Date(ticket.issued_at))}` : "";
     const note = $("ticket-note");
     note.hidden = !already;
-    note.textContent = already
-      ? "このご予約は受付済みです。番号札をもう一度表示しています。 / You have already checked in; here is your number again."
-      : "";
+    note.textContent = already ? both("already") : "";
     const qr = $("ticket-qr");
-    qr.src = `${body.dataset.qrUrl}?ticket=${encodeURIComponent(ticket.id)}`;
+    // The phone page opens in the language chosen here (English needs no choice).
+    const lang = second === DEFAULT_LANGUAGE ? "" : `&lang=${encodeURIComponent(second.code)}`;
+    qr.src = `${body.dataset.qrUrl}?ticket=${encodeURIComponent(ticket.id)}${lang}`;
     body.dataset.ticketId = ticket.id;
     show("ticket");
-    announce(`受付番号は ${ticket.number} です。Your number is ${ticket.number}. ${$("ticket-wait").textContent}`);
-    if (settings.autoprint) {
-      const print = () => window.print();
+    const number = { number: ticket.number };
+    announce(`${t("announce_number", "ja", number)} ${t("announce_number", second.code, number)} ${$("ticket-wait").textContent}`);
+    markPrinted(false);
+    if (autoprint) {
+      const print = () => { if (screen === "ticket") window.print(); };
       if (qr.complete) print(); else qr.addEventListener("load", print, { once: true });
     }
     startCountdown();
@@ -253,35 +347,36 @@
   const clockFormat = new Intl.DateTimeFormat("ja-JP", {
     timeZone: "Asia/Tokyo", hour: "numeric", minute: "2-digit",
   });
-  const dateFormat = new Intl.DateTimeFormat("ja-JP", {
-    timeZone: "Asia/Tokyo", month: "long", day: "numeric", weekday: "short",
-  });
-  const dateFormatEn = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Asia/Tokyo", weekday: "short", day: "numeric", month: "long",
-  });
+  function dateIn(language, day) {
+    return new Intl.DateTimeFormat(language.locale, {
+      timeZone: "Asia/Tokyo", month: "long", day: "numeric", weekday: language.weekday,
+    }).format(day);
+  }
 
-  function fill(template, problem) {
+  // A refusal's text in Japanese ("ja") or the second language, with the API's details.
+  function fill(message, code, problem) {
     const opens = problem.opens_at ? clockFormat.format(new Date(problem.opens_at)) : "";
     // "2027-01-14" is a calendar date: read it at noon in Tokyo so no zone shifts the day.
     const day = /^\d{4}-\d{2}-\d{2}$/.test(problem.date || "") ? new Date(`${problem.date}T12:00:00+09:00`) : null;
     const place = places[problem.location];
-    return template
-      .replaceAll("{early}", body.dataset.earlyMinutes)
-      .replaceAll("{late}", body.dataset.lateMinutes)
-      .replaceAll("{opens}", opens ? `${opens}から受付できます。` : "")
-      .replaceAll("{opens_en}", opens ? ` You can check in from ${opens}.` : "")
-      .replaceAll("{date}", day ? `ご予約日は${dateFormat.format(day)}です。` : "")
-      .replaceAll("{date_en}", day ? `Your reservation is on ${dateFormatEn.format(day)}. ` : "")
-      .replaceAll("{place}", place ? `ご予約の場所は「${place.ja}」です。` : "")
-      .replaceAll("{place_en}", place ? ` Your reservation is at ${place.en}.` : "");
+    const japanese = code === "ja" || code === "easy-ja";
+    return pick(message.text, code, {
+      early: body.dataset.earlyMinutes,
+      late: body.dataset.lateMinutes,
+      opens: opens ? t("opens", code, { time: opens }) : "",
+      date: day ? t("date", code, { date: dateIn(code === "ja" ? { locale: "ja-JP", weekday: "short" } : second, day) }) : "",
+      place: place ? t("place", code, { place: japanese ? place.ja : place.en }) : "",
+    });
   }
 
   function refuse(code, problem) {
     const message = MESSAGES[code];
-    $("refusal-title-ja").textContent = message.title[0];
-    $("refusal-title-en").textContent = message.title[1];
-    $("refusal-ja").textContent = fill(message.ja, problem);
-    $("refusal-en").textContent = fill(message.en, problem);
+    $("refusal-title-ja").textContent = pick(message.title, "ja");
+    $("refusal-title-en").textContent = pick(message.title, second.code);
+    $("refusal-title-en").lang = second.lang;
+    $("refusal-ja").textContent = fill(message, "ja", problem);
+    $("refusal-en").textContent = fill(message, second.code, problem);
+    $("refusal-en").lang = second.lang;
     body.dataset.refusal = code;
     const offer = $("refusal-walkin");
     const offered = message.offerWalkIn && walkIns ? walkIns : [];
@@ -290,7 +385,7 @@
     renderWalkIns($("refusal-walkin-buttons"), own.length ? own : offered);
     offer.hidden = offered.length === 0;
     show("refusal");
-    announce(`${message.title[0]}。${$("refusal-ja").textContent} ${message.title[1]}. ${$("refusal-en").textContent}`);
+    announce(`${$("refusal-title-ja").textContent}。${$("refusal-ja").textContent} ${$("refusal-title-en").textContent} ${$("refusal-en").textContent}`);
     startCountdown();
   }
 
@@ -324,10 +419,22 @@
     }
   }
 
+  /** Before printing, 印刷 is the filled button; once printed, the kiosk says to take
+   * the ticket and 終わる becomes the filled one. */
+  function markPrinted(printed) {
+    $("ticket-printed").hidden = !printed;
+    $("ticket-print").classList.toggle("button-secondary", printed);
+    $("ticket-done").classList.toggle("button-secondary", !printed);
+  }
+
   function onClick(event) {
+    languageIdle();
     const button = event.target.closest(".walkin-button");
     if (button) { takeWalkIn(button.dataset.service); return; }
-    if (event.target.closest("#ticket-done") || event.target.closest("#refusal-back")) show("start");
+    const language = event.target.closest(".language-button");
+    if (language) { setLanguage(language.dataset.language); focusScanner(); return; }
+    if (event.target.closest("#ticket-done")) { setLanguage(DEFAULT_LANGUAGE.code); show("start"); }
+    else if (event.target.closest("#refusal-back")) show("start");
     else if (event.target.closest("#ticket-print")) window.print();
     else if (event.target.closest("#camera-start")) startCamera();
     else if (event.target.closest("#camera-stop")) { window.KioskCamera.stop(); $("camera").hidden = true; focusScanner(); }
@@ -341,7 +448,7 @@
       checkIn(text);
     }, () => {
       $("camera").hidden = true;
-      announce("カメラを使用できません。読み取り機をご利用ください。 The camera is not available; please use the scanner.");
+      announce(`${t("camera_unavailable", "ja")} ${t("camera_unavailable", second.code)}`);
       focusScanner();
     });
   }
@@ -356,8 +463,14 @@
       if (!event.relatedTarget) setTimeout(focusScanner, 0);
     });
     document.addEventListener("keydown", onDocumentKey);
+    document.addEventListener("keydown", languageIdle);
     document.addEventListener("click", onClick);
-    window.addEventListener("afterprint", focusScanner);
+    renderLanguageButtons();
+    applyLanguage();
+    window.addEventListener("afterprint", () => {
+      if (screen === "ticket") markPrinted(true);
+      focusScanner();
+    });
     if (!(await checkDevice())) { show("unconfigured"); return; }
     await loadServiceNames();
     show("start");

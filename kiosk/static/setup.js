@@ -24,7 +24,7 @@
     let settings = {};
     try { settings = JSON.parse(localStorage.getItem(SETTINGS_KEY)) || {}; } catch (e) { settings = {}; }
     $("setup-paper").value = settings.paper === "58" ? "58" : "80";
-    $("setup-autoprint").checked = Boolean(settings.autoprint);
+    $("setup-autoprint").checked = settings.autoprint !== false;  // printing is the default
     $("setup-token").required = !localStorage.getItem(TOKEN_KEY);
     if (localStorage.getItem(TOKEN_KEY)) say("この端末は設定済みです。 This kiosk is set up.", true);
   }

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Reservation, Ticket
 from ..services import calendar, queue, waits
 from .auth import ensure_own_location, kiosk_or_staff_required, staff_required
-from .schemas_queue import (CounterOut, DateQuery, QueueOut, QueueQuery, ReservationRowOut,
+from .schemas_queue import (CloseIn, CounterOut, DateQuery, QueueOut, QueueQuery, ReservationRowOut,
                             TicketEnvelope, WalkInOfferOut, counter_json, ticket_json)
 
 blp = Blueprint("queue", __name__, url_prefix="/api/v1", description="Counters and the queue")
@@ -61,7 +61,7 @@ def get_queue(query, slug):
 def call_next(counter_id):
     """Call the first waiting ticket this counter may serve (atomic across counters)."""
     now = _now()
-    counter = queue.get_counter(db.session, counter_id)
+    counter = queue.get_counter(db.session, counter_id, lock=True)
     ticket = queue.call_next(db.session, counter, now, g.actor.name)
     if ticket is None:
         return "", 204
@@ -69,9 +69,9 @@ def call_next(counter_id):
     return answer
 
 
-def _set_open(counter_id: int, is_open: bool) -> dict:
+def _set_open(counter_id: int, is_open: bool, until=None) -> dict:
     counter = queue.get_counter(db.session, counter_id)
-    queue.set_counter_open(db.session, counter, is_open, _now(), g.actor.name)
+    queue.set_counter_open(db.session, counter, is_open, _now(), g.actor.name, until=until)
     answer = counter_json(counter)
     return answer
 
@@ -86,10 +86,12 @@ def open_counter(counter_id):
 
 @blp.post("/counters/<int:counter_id>/close")
 @staff_required
+@blp.arguments(CloseIn(), required=False)
 @blp.response(200, CounterOut)
-def close_counter(counter_id):
-    """Close a counter: it calls nobody until opened (tickets at it stay)."""
-    return _set_open(counter_id, False)
+def close_counter(body, counter_id):
+    """Close a counter: it calls nobody until opened (tickets at it stay). ``until``,
+    a later time today, says when its clerk expects to be back (lunch until 13:00)."""
+    return _set_open(counter_id, False, until=(body or {}).get("until"))
 
 
 @blp.get("/locations/<slug>/reservations")
@@ -115,7 +117,8 @@ def list_reservations(query, slug):
         ticket = tickets.get(r.id)
         result.append({
             "code": r.code, "status": r.status, "service": r.service.slug,
-            "start": r.starts_at, "end": r.ends_at, "name": r.name, "proxy": r.proxy,
+            "start": r.starts_at, "end": r.ends_at, "name": r.name, "furigana": r.furigana,
+            "proxy": r.proxy,
             "language": r.language, "checked_in": r.checked_in_at is not None,
             "checked_in_at": r.checked_in_at,
             "ticket": None if ticket is None else {

@@ -28,7 +28,7 @@ def _booking_limit() -> str:
 def create_reservation(body):
     """Reserve a slot. The answer holds the secret token: keep it to manage the booking."""
     contact = booking.validate_contact(body["name"], body["email"], body["phone"],
-                                       body["language"], body["proxy"])
+                                       body["language"], body["proxy"], body["furigana"])
     location, service = booking.get_place_and_service(db.session, body["location"], body["service"])
     reservation, token = booking.book_slot(
         db.session, location=location, service=service, start=body["start"], contact=contact,

@@ -7,6 +7,7 @@ from datetime import date
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..i18n import STORED_CODES
 from ..problems import Problem  # noqa: F401  every error body; ProblemApi documents it
 
 
@@ -69,9 +70,12 @@ class ReservationIn(_In):
     service = fields.String(required=True, validate=validate.Length(1, 40))
     start = fields.AwareDateTime(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 100))
+    # Optional: the reading of the name in kana (フリガナ), shown to the clerk.
+    furigana = fields.String(load_default=None, validate=validate.Length(max=100))
     email = fields.String(load_default=None, validate=validate.Length(max=254))
     phone = fields.String(load_default=None, validate=validate.Length(max=30))
-    language = fields.String(load_default="ja", validate=validate.OneOf(["ja", "en"]))
+    # The stored 2-character codes of i18n.LANGUAGES (ez: Easy Japanese).
+    language = fields.String(load_default="ja", validate=validate.OneOf(list(STORED_CODES)))
     proxy = fields.Boolean(load_default=False)
 
 

@@ -121,7 +121,14 @@ class CounterOut(Schema):
     name = fields.String()
     services = fields.List(fields.String())
     open = fields.Boolean()
+    # A closed counter: when its clerk expects to be back (null: not said, or open).
+    until = fields.AwareDateTime(allow_none=True)
     takes_reservations = fields.Boolean()
+
+
+class CloseIn(_In):
+    until = fields.AwareDateTime(load_default=None, allow_none=True,
+                                 metadata={"description": "When the clerk expects to be back, today"})
 
 
 class WindowOut(Schema):
@@ -153,6 +160,7 @@ class ReservationRowOut(Schema):
     start = fields.AwareDateTime()
     end = fields.AwareDateTime()
     name = fields.String(allow_none=True)
+    furigana = fields.String(allow_none=True)
     proxy = fields.Boolean()
     language = fields.String()
     checked_in = fields.Boolean()
@@ -200,4 +208,5 @@ def ticket_json(ticket, position: int | None, wait: int | None, staff: bool = Fa
 
 def counter_json(counter) -> dict:
     return {"id": counter.id, "name": counter.name, "services": [s.slug for s in counter.services],
-            "open": counter.is_open, "takes_reservations": counter.takes_reservations}
+            "open": counter.is_open, "until": counter.closed_until,
+            "takes_reservations": counter.takes_reservations}

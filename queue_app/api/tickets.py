@@ -74,6 +74,16 @@ def _act(ticket_id: str, action, **kwargs) -> dict:
     return answer
 
 
+@blp.post("/tickets/<ticket_id>/undo")
+@staff_required
+@blp.response(200, TicketOut)
+def undo(ticket_id):
+    """Undo a completion or a no-show made by mistake, within UNDO_SECONDS: the resident
+    is back at the counter. 409 ``undo_expired`` after that, ``counter_busy`` when the
+    counter has called someone else since, ``invalid_transition`` for any other state."""
+    return _act(ticket_id, transitions.undo, within_seconds=current_app.config["UNDO_SECONDS"])
+
+
 @blp.post("/tickets/<ticket_id>/recall")
 @staff_required
 @blp.response(200, TicketOut)

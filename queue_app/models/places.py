@@ -5,6 +5,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .types import TokyoDateTime
 
 counter_services = Table(
     "counter_services",
@@ -42,6 +43,8 @@ class Counter(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     takes_reservations: Mapped[bool] = mapped_column(Boolean, default=False)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the clerk of a closed counter expects to be back (lunch until 13:00), if said.
+    closed_until = mapped_column(TokyoDateTime, nullable=True)
 
     location: Mapped[Location] = relationship(back_populates="counters")
     services: Mapped[list["Service"]] = relationship(  # noqa: F821

@@ -55,6 +55,8 @@ class Reservation(db.Model):
     ends_at: Mapped[datetime] = mapped_column(TokyoDateTime)
     # Personal data: cleared by the purge job after the retention period.
     name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The reading of the name in kana, if the resident gave it: the clerk calls them by it.
+    furigana: Mapped[str | None] = mapped_column(String(100), nullable=True)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="ja")

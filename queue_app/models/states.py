@@ -14,12 +14,14 @@ Tickets (docs/queue.md)::
     waiting ──expire (the place closed)──> cancelled
     waiting | called | serving ──transfer──> waiting (same band and order keys)
     waiting ──prioritise──> waiting in the priority band
+    done ──undo──> serving, no_show ──undo──> called (for UNDO_SECONDS after the move)
 
 Reservations::
 
     booked ──check_in──> checked_in ──(its ticket) done | no_show | cancelled
     booked ──cancel──> cancelled
     booked ──no_show (check-in window closed)──> no_show
+    done | no_show ──(its ticket's undo)──> checked_in
 """
 from __future__ import annotations
 
@@ -74,6 +76,10 @@ TICKET_MOVES: dict[str, Move] = {
     "expire": Move((_T.WAITING,), _T.CANCELLED),
     "transfer": Move((_T.WAITING, _T.CALLED, _T.SERVING), _T.WAITING),
     "prioritise": Move((_T.WAITING,), _T.WAITING),
+    # Undo, for a short time, a completion or a no-show pressed by mistake: the
+    # resident is back at the counter as they were.
+    "undo_complete": Move((_T.DONE,), _T.SERVING),
+    "undo_no_show": Move((_T.NO_SHOW,), _T.CALLED),
 }
 
 RESERVATION_MOVES: dict[str, Move] = {
@@ -84,6 +90,7 @@ RESERVATION_MOVES: dict[str, Move] = {
     "ticket_done": Move((_R.CHECKED_IN,), _R.DONE),
     "ticket_no_show": Move((_R.CHECKED_IN,), _R.NO_SHOW),
     "ticket_cancelled": Move(ACTIVE_STATUSES, _R.CANCELLED),
+    "ticket_reopened": Move((_R.DONE, _R.NO_SHOW), _R.CHECKED_IN),
 }
 
 # Which reservation move follows a ticket move that ends the ticket.

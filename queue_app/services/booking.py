@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..config import TOKYO
+from ..i18n import STORED_CODES
 from ..models import ACTIVE_STATUSES, RESERVATION_MOVES, Location, Reservation, ReservationStatus, Service, Slot
 from . import calendar, credentials, outbox, transitions
 from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
@@ -47,6 +48,7 @@ class Contact:
     phone: str | None
     language: str = "ja"
     proxy: bool = False
+    furigana: str | None = None
 
 
 def get_location(session, slug: str) -> Location:
@@ -91,9 +93,23 @@ def normalise_phone(raw: str) -> str | None:
     return digits if _PHONE.match(digits) else None
 
 
-def validate_contact(name, email, phone, language="ja", proxy=False) -> Contact:
+def normalise_furigana(raw) -> str | None:
+    """The reading of a name in katakana (ひらがな and half-width ｶﾀｶﾅ are converted),
+    spaces kept; None when empty; ``ValueError`` for anything but kana and spaces."""
+    text = unicodedata.normalize("NFKC", raw or "").strip() if isinstance(raw, str) else ""
+    if not text:
+        return None
+    text = re.sub(r"\s+", " ", text)
+    # Hiragana → katakana: the same letters, 0x60 further on.
+    katakana = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+    if not re.fullmatch(r"[ァ-ヺー・ ]+", katakana):
+        raise ValueError(katakana)
+    return katakana
+
+
+def validate_contact(name, email, phone, language="ja", proxy=False, furigana=None) -> Contact:
     """Check the resident's details; raise ``MyNumberRejected`` or ``Invalid``."""
-    held = my_number_fields({"name": name, "email": email, "phone": phone})
+    held = my_number_fields({"name": name, "email": email, "phone": phone, "furigana": furigana})
     if held:
         # The value never goes into the error or the logs; the field's name may.
         raise MyNumberRejected(
@@ -117,11 +133,18 @@ def validate_contact(name, email, phone, language="ja", proxy=False) -> Contact:
             errors["phone"] = ["Enter a Japanese phone number, e.g. 090-1234-5678."]
     if not email and not phone:
         errors["email"] = ["Give an e-mail address or a phone number."]
-    if language not in ("ja", "en"):
-        errors["language"] = ["Choose ja or en."]
+    if language not in STORED_CODES:
+        errors["language"] = [f"Choose one of {', '.join(STORED_CODES)}."]
+    clean_furigana = None
+    try:
+        clean_furigana = normalise_furigana(furigana)
+    except ValueError:
+        errors["furigana"] = ["Write the reading of the name in kana (katakana or hiragana)."]
+    if clean_furigana is not None and len(clean_furigana) > 100:
+        errors["furigana"] = ["Enter a reading of up to 100 characters."]
     if errors:
         raise Invalid("Some fields are not valid.", errors=errors)
-    return Contact(name, clean_email, clean_phone, language, bool(proxy))
+    return Contact(name, clean_email, clean_phone, language, bool(proxy), clean_furigana)
 
 
 # ---------------------------------------------------------------- availability
@@ -263,7 +286,8 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     reservation_id, code = _insert_reservation(session, {
         "token_hash": credentials.hash_token(token), "status": ReservationStatus.BOOKED,
         "location_id": location.id, "service_id": service.id, "slot_id": slot_id,
-        "starts_at": start, "ends_at": ends, "name": contact.name, "email": contact.email,
+        "starts_at": start, "ends_at": ends, "name": contact.name, "furigana": contact.furigana,
+        "email": contact.email,
         "phone": contact.phone, "language": contact.language, "proxy": contact.proxy,
         "created_at": now, "checked_in_at": None, "cancelled_at": None,
         "reminder_sent_at": None, "purged_at": None,

@@ -43,6 +43,9 @@ InvalidTransition = _error("InvalidTransition", 409, "invalid_transition",
 ServiceNotOffered = _error("ServiceNotOffered", 409, "service_not_offered",
                            "This place does not offer that procedure")
 CounterClosed = _error("CounterClosed", 409, "counter_closed", "The counter is closed")
+CounterBusy = _error("CounterBusy", 409, "counter_busy",
+                     "The counter is still serving someone: one resident at a counter at a time")
+UndoExpired = _error("UndoExpired", 409, "undo_expired", "It is too late to undo this")
 
 # Who may act
 Unauthorized = _error("Unauthorized", 401, "unauthorized", "Authentication required")

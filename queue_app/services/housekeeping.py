@@ -59,7 +59,7 @@ def purge_personal_data(session, now: datetime, retention_days: int) -> int:
         chunk = ids[start:start + _BATCH]
         purged += session.execute(update(Reservation).where(
             Reservation.id.in_(chunk), Reservation.purged_at.is_(None))
-            .values(name=None, email=None, phone=None, purged_at=now)
+            .values(name=None, furigana=None, email=None, phone=None, purged_at=now)
             .execution_options(synchronize_session=False)).rowcount
         outbox.forget_recipients(session, chunk)
     return purged

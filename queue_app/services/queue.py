@@ -26,11 +26,12 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..config import TOKYO
 from ..models import (AT_COUNTER, BAND_WALK_IN, Counter, Location, Service, Ticket,
                       TicketNumberCounter, TicketStatus)
 from . import audit, calendar, transitions
 from .display import announce_queue
-from .errors import Closed, CounterClosed, NotFound, ReservationOnly, ServiceNotOffered
+from .errors import Closed, CounterClosed, Invalid, NotFound, ReservationOnly, ServiceNotOffered
 from .upserts import upsert_increment
 
 # The order of service, as the index ix_tickets_call_order holds it (+ the number).
@@ -56,10 +57,15 @@ def get_location(session, slug: str) -> Location:
     return location
 
 
-def get_counter(session, counter_id: int) -> Counter:
-    """A counter with its place and procedures (one query: call-next needs all three)."""
-    counter = session.scalar(select(Counter).where(Counter.id == counter_id)
-                             .options(joinedload(Counter.location), selectinload(Counter.services)))
+def get_counter(session, counter_id: int, lock: bool = False) -> Counter:
+    """A counter with its place and procedures (one query: call-next needs all three).
+    With ``lock`` its row is locked (PostgreSQL), so two calls at one counter are
+    applied one after the other and the second sees the first's resident."""
+    query = (select(Counter).where(Counter.id == counter_id)
+             .options(joinedload(Counter.location), selectinload(Counter.services)))
+    if lock and _is_postgresql(session):
+        query = query.with_for_update(of=Counter)
+    counter = session.scalar(query)
     if counter is None:
         raise NotFound(f"No counter {counter_id}.")
     return counter
@@ -180,10 +186,14 @@ def next_ticket_query(counter: Counter, day: date, postgresql: bool):
 
 
 def call_next(session, counter: Counter, now: datetime, actor: str) -> Ticket | None:
-    """Call the first waiting ticket this counter may serve; None when there is none."""
+    """Call the first waiting ticket this counter may serve; None when there is none.
+    One resident at a counter at a time: while the counter still has a ticket called or
+    being served, ``CounterBusy`` (the caller locked the counter: ``get_counter``)."""
     if not counter.is_open:
         raise CounterClosed(f"{counter.name} is closed; open it before calling.")
-    ticket = session.scalar(next_ticket_query(counter, business_date(now), _is_postgresql(session)))
+    day = business_date(now)
+    transitions.ensure_counter_free(session, counter, day)
+    ticket = session.scalar(next_ticket_query(counter, day, _is_postgresql(session)))
     if ticket is None:
         return None
     return transitions.call(session, ticket, counter, now, actor)
@@ -196,13 +206,26 @@ def get_counters(session, location: Location) -> list[Counter]:
                                 .order_by(Counter.position, Counter.id)))
 
 
-def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, actor: str) -> Counter:
+def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, actor: str,
+                     until: datetime | None = None) -> Counter:
     """Open or close a counter. A closed counter calls nobody; tickets already at it
-    stay there until staff finish them."""
-    if counter.is_open == is_open:
+    stay there until staff finish them. Closing may say ``until`` when the clerk
+    expects to be back (a later time today); closing again changes it, opening clears it."""
+    if until is not None:
+        if is_open:
+            raise Invalid("Only a closing counter says when it is back.", errors={"until": ["Only when closing."]})
+        until = until.astimezone(TOKYO)
+        if until <= now or calendar.today(until) != business_date(now):
+            raise Invalid("The time it is back must be later today.",
+                          errors={"until": ["Give a later time today, e.g. 13:00."]})
+    if counter.is_open == is_open and counter.closed_until == until:
         return counter
     counter.is_open = is_open
+    counter.closed_until = until
+    detail = {"counter_id": counter.id}
+    if until is not None:
+        detail["until"] = until.isoformat()
     audit.record(session, actor=actor, action="counter.open" if is_open else "counter.close",
-                 now=now, location_id=counter.location_id, detail={"counter_id": counter.id})
+                 now=now, location_id=counter.location_id, detail=detail)
     announce_queue(session, counter.location, business_date(now), change="counter")
     return counter

@@ -11,16 +11,16 @@ ticket is done, a no-show or cancelled, so is the reservation.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from ..models import (BAND_NAMES, BAND_PRIORITY, RESERVATION_MOVES, TICKET_MOVES, Counter, Location,
-                      Reservation, Service, Ticket)
+from ..models import (AT_COUNTER, BAND_NAMES, BAND_PRIORITY, RESERVATION_MOVES, TICKET_MOVES, Counter,
+                      Location, Reservation, Service, Ticket)
 from ..models.states import FOLLOWS_TICKET, ReservationStatus, TicketStatus
 from . import audit, calendar
 from .display import announce_call, announce_queue
-from .errors import Invalid, InvalidTransition, ServiceNotOffered
+from .errors import CounterBusy, Invalid, InvalidTransition, ServiceNotOffered, UndoExpired
 
 # After this many recalls the console suggests marking the ticket as a no-show.
 RECALLS_BEFORE_NO_SHOW = 3
@@ -73,6 +73,22 @@ def _end_ticket(session, ticket: Ticket, move: str, now: datetime) -> str:
 
 
 # ---------------------------------------------------------------- tickets
+
+def ensure_counter_free(session, counter: Counter, day: date, but: Ticket | None = None) -> None:
+    """One resident at a counter at a time: ``CounterBusy`` while another ticket of
+    ``day`` is called to ``counter`` or served there (the clerk finishes it, marks a
+    no-show or recalls first)."""
+    query = select(Ticket.number).where(
+        Ticket.counter_id == counter.id, Ticket.business_date == day,
+        Ticket.status.in_(AT_COUNTER))
+    if but is not None:
+        query = query.where(Ticket.id != but.id)
+    number = session.scalar(query.limit(1))
+    if number is not None:
+        raise CounterBusy(f"{counter.name} still has {number}: complete it, mark it a no-show "
+                          f"or recall it before calling the next resident.", number=number,
+                          counter=counter.name)
+
 
 def call(session, ticket: Ticket, counter: Counter, now: datetime, actor: str) -> Ticket:
     """Call a waiting ticket to ``counter`` (call-next picks which one: queue.py)."""
@@ -129,6 +145,27 @@ def mark_no_show(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
          recall_count=ticket.recall_count)
     announce_queue(session, ticket.location, ticket.business_date, change="no_show",
                    ticket=ticket)
+    return ticket
+
+
+def undo(session, ticket: Ticket, now: datetime, actor: str, within_seconds: int) -> Ticket:
+    """Take back a completion or a no-show pressed by mistake, ``within_seconds`` of it:
+    the resident is at the counter again (serving, or called), their reservation
+    checked in again. Refused when the counter has called someone else since."""
+    move = {"done": "undo_complete", "no_show": "undo_no_show"}.get(ticket.status)
+    if move is None:
+        _move_ticket(ticket, "undo_complete", "undone")  # raises, naming the allowed states
+    if ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=within_seconds):
+        raise UndoExpired(f"{ticket.number} was finished more than {within_seconds} seconds ago; "
+                          "it can no longer be undone.", within_seconds=within_seconds)
+    if ticket.counter is not None:
+        ensure_counter_free(session, ticket.counter, ticket.business_date, but=ticket)
+    previous = _move_ticket(ticket, move, "undone")
+    ticket.finished_at = None
+    if ticket.reservation is not None:
+        _move_reservation(ticket.reservation, "ticket_reopened", now)
+    _log(session, ticket, "undo", actor, now, counter_id=ticket.counter_id, from_status=previous)
+    announce_queue(session, ticket.location, ticket.business_date, change="undo", ticket=ticket)
     return ticket
 
 

@@ -18,7 +18,7 @@ from ..models import Location
 from ..services import booking
 from ..services.errors import DomainError
 from . import calendar_view
-from .forms import BookingForm, FormErrors, explain, screen_my_number
+from .forms import BookingForm, FormErrors, check_contact, explain
 from .resident_pages import (bp, get_place, get_procedure, now, parse_day, parse_start, policy,
                              render_day, render_month, reservation_links, reservation_or_404)
 
@@ -83,11 +83,9 @@ def reserve(location: str, service: str, day: str, hhmm: str):
     form, errors, status = BookingForm(), FormErrors(), 200
     if request.method == "POST":
         status = 422
-        if form.validate_on_submit() and not screen_my_number(form, errors):
+        contact = check_contact(form, errors, i18n.stored_language()) if form.validate_on_submit() else None
+        if contact is not None:
             try:
-                contact = booking.validate_contact(
-                    form.name.data, (form.email.data or "").strip() or None,
-                    (form.phone.data or "").strip() or None, i18n.current_language(), form.proxy.data)
                 reservation, token = booking.book_slot(
                     db.session, location=place, service=procedure, start=start, contact=contact,
                     now=now(), policy=policy())

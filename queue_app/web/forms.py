@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.fields import EmailField, TelField
 
+from ..services import booking
 from ..services.errors import Duplicate, Invalid, MyNumberRejected, NotReservable, SlotFull
 from ..screening import NOT_SCREENED_FOR_MY_NUMBER
 from ..services.privacy import my_number_fields
@@ -14,6 +15,9 @@ from ..services.privacy import my_number_fields
 
 class BookingForm(FlaskForm):
     name = StringField(_l("Name"), render_kw={"autocomplete": "name", "maxlength": 100})
+    # Optional: how the name is read, so the clerk can call the resident by it.
+    furigana = StringField(_l("Reading of the name (furigana, optional)"),
+                           render_kw={"maxlength": 100, "autocomplete": "off"})
     email = EmailField(_l("E-mail address"), render_kw={"autocomplete": "email", "maxlength": 254,
                                                         "inputmode": "email"})
     phone = TelField(_l("Phone number"), render_kw={"autocomplete": "tel", "maxlength": 30,
@@ -43,6 +47,12 @@ class FormErrors:
     def __bool__(self) -> bool:
         return bool(self.fields or self.general)
 
+    def in_order(self, names) -> None:
+        """List the fields' messages in the order the form shows the fields, so the
+        summary at the top reads like the form."""
+        rank = {name: index for index, name in enumerate(names)}
+        self.fields = dict(sorted(self.fields.items(), key=lambda item: rank.get(item[0], len(rank))))
+
 
 def screen_my_number(form: FlaskForm, errors: FormErrors) -> bool:
     """Find the text fields holding a My Number (services/privacy.py, the one rule):
@@ -60,12 +70,34 @@ def screen_my_number(form: FlaskForm, errors: FormErrors) -> bool:
     return bool(held)
 
 
-def explain(error: Exception, form: BookingForm | None, errors: FormErrors, policy=None) -> None:
-    """Put a domain error where the resident will look for it, in the page's language."""
+def check_contact(form: BookingForm, errors: FormErrors, language: str):
+    """Screen the form for a My Number and check every other field in the same round,
+    so the resident sees all that is wrong at once (a My Number in the name must not
+    hide an invalid e-mail address). The Contact, or None with ``errors`` filled in."""
+    screen_my_number(form, errors)
+    contact = None
+    try:
+        contact = booking.validate_contact(
+            form.name.data, (form.email.data or "").strip() or None,
+            (form.phone.data or "").strip() or None, language, form.proxy.data, form.furigana.data)
+    except (Invalid, MyNumberRejected) as error:
+        # A field that held a My Number is empty now: its message already says why.
+        explain(error, form, errors, skip=set(errors.fields))
+    errors.in_order([field.name for field in form])
+    return None if errors else contact
+
+
+def explain(error: Exception, form: BookingForm | None, errors: FormErrors, policy=None,
+            skip: set[str] = frozenset()) -> None:
+    """Put a domain error where the resident will look for it, in the page's language.
+    Fields in ``skip`` already carry a message and get no second one."""
     if isinstance(error, MyNumberRejected):
         errors.add(None, _l("Please do not enter your My Number (the 12-digit individual number)."))
     elif isinstance(error, Invalid):
         for field in (error.extra.get("errors") or {}):
+            if field in skip or (field == "email" and "phone" in skip and form is not None
+                                 and not form.email.data):
+                continue  # "e-mail or phone" when the phone was a My Number: its message says enough
             if field == "name":
                 errors.add("name", _l("Please enter your name (up to 100 characters)."))
             elif field == "email" and form is not None and not (form.email.data or form.phone.data):
@@ -74,6 +106,9 @@ def explain(error: Exception, form: BookingForm | None, errors: FormErrors, poli
                 errors.add("email", _l("Please enter a valid e-mail address, e.g. taro@example.jp."))
             elif field == "phone":
                 errors.add("phone", _l("Please enter a Japanese phone number, e.g. 090-1234-5678."))
+            elif field == "furigana":
+                errors.add("furigana", _l("Please write the reading of the name in katakana or "
+                                          "hiragana, e.g. ヤマダ ハナコ (or leave it empty)."))
             else:
                 errors.add(None, _l("Some of the details are not valid."))
     elif isinstance(error, Duplicate):

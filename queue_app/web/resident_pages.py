@@ -4,7 +4,7 @@ day and time, finding a place and a procedure, and the calendar pages both flows
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -73,14 +73,23 @@ def get_procedure(place: Location, slug: str):
 def _page_helpers():
     """Helpers for base.html, whichever blueprint renders a page."""
 
-    def lang_switch_url() -> str:
+    def language_url(code: str) -> str:
+        """This page (its query kept) in another language; after a POST, the start page."""
         args = request.args.to_dict()
-        args["lang"] = "en" if i18n.current_language() == "ja" else "ja"
+        args["lang"] = code
         if request.endpoint and request.method == "GET":
             return url_for(request.endpoint, **{**args, **(request.view_args or {})})
-        return url_for("booking.places", lang=args["lang"])
+        return url_for("booking.places", lang=code)
 
-    return {"current_language": i18n.current_language, "lang_switch_url": lang_switch_url,
+    def language_links() -> list[dict]:
+        """The language picker: every language, named in itself, with this page's URL."""
+        current = i18n.current_language()
+        return [{"code": language.code, "tag": language.tag, "name": language.name,
+                 "url": language_url(language.code), "current": language.code == current}
+                for language in i18n.LANGUAGES]
+
+    return {"current_language": i18n.current_language, "html_lang": i18n.html_lang,
+            "language_links": language_links, "language_name": lambda: i18n.language().name,
             "localised": i18n.localised, "weekday_names": i18n.weekday_names}
 
 
@@ -134,10 +143,13 @@ def render_day(place, service, day, links, errors=None, status=200, **extra):
 
 
 def reservation_links(reservation, token: str) -> dict:
-    """The QR code, the manage link (absolute, as in the e-mail) and the .ics file."""
+    """The QR code, the manage link (absolute, as in the e-mail), the .ics file, and
+    when check-in at the kiosk closes (``CHECKIN_LATE_MINUTES`` after the start)."""
+    late = current_app.config["CHECKIN_LATE_MINUTES"]
     return {
         "qr_url": url_for("reservations.get_reservation_qr", code=reservation.code, token=token),
         "manage_link": manage_url(current_app.config, reservation.code, token,
                                   i18n.current_language()),
         "ics_url": url_for(".calendar_file", code=reservation.code, token=token),
+        "checkin_closes": i18n.clock_time(reservation.starts_at + timedelta(minutes=late)),
     }

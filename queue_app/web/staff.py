@@ -91,4 +91,5 @@ def console():
         services=[{"slug": s.slug, "name": s.name()} for s in services],
         today=today.isoformat(),
         chosen_place=request.args.get("location", ""),
-        chosen_counter=request.args.get("counter", ""))
+        chosen_counter=request.args.get("counter", ""),
+        undo_seconds=current_app.config["UNDO_SECONDS"])

@@ -1,6 +1,7 @@
 """Call-next under real concurrent requests from several counters, on SQLite and on
-PostgreSQL: no ticket is ever called twice, none is lost, and each counter's calls
-follow the order of service.
+PostgreSQL: no ticket is ever called twice, none is lost, each counter's calls follow
+the order of service, and a counter never has two residents at once (however many
+times its button is pressed at the same instant).
 
 The calls race from threads released together by a barrier, into a gunicorn with four
 worker processes on one database (race_support.py), so two counters calling at once
@@ -20,8 +21,8 @@ from tests.conftest import TEST_DATABASE_URL, require
 from queue_helpers import bearer, make_device, make_staff
 
 EXTRA_COUNTERS = 3     # honcho has three; six counters race
-THREADS_PER_COUNTER = 3
 TICKETS = 60
+CLICKS = 8             # presses of one counter's button at the same instant
 
 
 def _add_counters(app) -> list[int]:
@@ -63,9 +64,10 @@ def test_counters_racing_to_call_never_share_a_ticket(make_app, clock, tmp_path,
     order = {ticket_id: i for i, ticket_id in enumerate(issued)}  # walk-ins: issue order
     _, token = make_staff(app)
     seq_before = _seq(app)
-    workers = [counter for counter in counters for _ in range(THREADS_PER_COUNTER)]
+    workers = counters
 
     def calls(url: str, counter: int):
+        """A clerk's morning: call, serve, complete, call the next, until nobody waits."""
         def job():
             got, errors = [], []
             with requests.Session() as http:
@@ -77,7 +79,12 @@ def test_counters_racing_to_call_never_share_a_ticket(make_app, clock, tmp_path,
                     if response.status_code != 200:
                         errors.append((response.status_code, response.text))
                         return got, errors
-                    got.append(response.json()["ticket"]["id"])
+                    ticket_id = response.json()["ticket"]["id"]
+                    got.append(ticket_id)
+                    done = http.post(f"{url}/api/v1/tickets/{ticket_id}/complete", timeout=60)
+                    if done.status_code != 200:
+                        errors.append((done.status_code, done.text))
+                        return got, errors
         return job
 
     with race_server(app, clock.now, tmp_path) as server:
@@ -92,20 +99,20 @@ def test_counters_racing_to_call_never_share_a_ticket(make_app, clock, tmp_path,
         assert [order[t] for t in got] == sorted(order[t] for t in got)
     with app.app_context():
         rows = {t.id: t for t in db.session.scalars(select(Ticket))}
-        assert {t.status for t in rows.values()} == {"called"}
+        assert {t.status for t in rows.values()} == {"done"}
         for counter, (got, _) in zip(workers, results):
             assert {rows[t].counter_id for t in got} <= {counter}
         calls_audited = db.session.scalar(select(func.count()).select_from(AuditEntry)
                                           .where(AuditEntry.action == "ticket.call"))
         assert calls_audited == TICKETS
-    assert _seq(app) == seq_before + TICKETS  # one event per call, no gap
+    assert _seq(app) == seq_before + 2 * TICKETS  # one event per call and per completion, no gap
 
 
 def test_many_counters_one_ticket_one_winner(make_app, clock, tmp_path, backend):
     app = make_app(backend, RATELIMIT_ENABLED=False)
     counters = _add_counters(app)
     _, token = make_staff(app)
-    callers = counters * 2
+    callers = counters
 
     def call(url: str, counter: int):
         def job():
@@ -122,10 +129,13 @@ def test_many_counters_one_ticket_one_winner(make_app, clock, tmp_path, backend)
             assert statuses == [200] + [204] * (len(callers) - 1), [r.text for r in responses]
             [winner] = [r for r in responses if r.status_code == 200]
             assert winner.json()["ticket"]["id"] == ticket_id
+            done = requests.post(f"{server.url}/api/v1/tickets/{ticket_id}/complete",
+                                 headers=bearer(token), timeout=60)
+            assert done.status_code == 200, done.text
         assert len(server.pids()) >= 2, "the race ran in one process"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket)
-                                 .where(Ticket.status != "called")) == 0
+                                 .where(Ticket.status != "done")) == 0
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.action == "ticket.call")) == 5
 
@@ -154,3 +164,34 @@ def test_a_counter_held_up_does_not_hold_up_another(make_app, clock, tmp_path):
                 holder.rollback()
             assert response.status_code == 200, response.text
             assert response.json()["ticket"]["id"] == second
+
+
+def test_one_counter_pressed_at_once_calls_one_resident(make_app, clock, tmp_path, backend):
+    """The clerk's button pressed from several tabs at the same instant: one call, the
+    other presses 409 ``counter_busy``, one ticket at the counter. Without the counter's
+    row lock (PostgreSQL) or SQLite's write lock, several presses would each pass the
+    "is the counter free" check and call a resident each."""
+    app = make_app(backend, RATELIMIT_ENABLED=False)
+    counter = _add_counters(app)[0]
+    _issue(app, clock, 5)
+    _, token = make_staff(app)
+
+    def press(url: str):
+        def job():
+            with requests.Session() as http:
+                return http.post(f"{url}/api/v1/counters/{counter}/call-next",
+                                 headers=bearer(token), timeout=60)
+        return job
+
+    with race_server(app, clock.now, tmp_path) as server:
+        responses = race([press(server.url) for _ in range(CLICKS)])
+        assert len(server.pids()) >= 2, "the race ran in one process"
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * (CLICKS - 1), [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"counter_busy"}
+    with app.app_context():
+        at_counter = db.session.scalars(select(Ticket.number).where(
+            Ticket.counter_id == counter, Ticket.status == "called")).all()
+        assert len(at_counter) == 1
+        assert db.session.scalar(select(func.count()).select_from(Ticket)
+                                 .where(Ticket.status == "waiting")) == 4

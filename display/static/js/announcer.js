@@ -3,7 +3,9 @@
  * spoken call (the browser's own speechSynthesis, Japanese then English).
  *
  * Browsers keep audio and speech silent until a user gesture; `enable()` must run
- * inside one (the "enable sound" overlay). Only voices that run on the device
+ * inside one (a tap anywhere on the lobby screen). A browser that allows sound
+ * without one (`--autoplay-policy=no-user-gesture-required`) is noticed by
+ * `allowed()` / `whenAllowed()`. Only voices that run on the device
  * (localService) are used: no call text ever goes to a cloud voice.
  * Announcements play one after another, never over each other.
  */
@@ -36,8 +38,16 @@
     return this.ctx;
   };
 
+  /* The browser's own answer where it gives one (navigator.getAutoplayPolicy, not in
+   * every browser): "allowed", "allowed-muted", "disallowed"; else null. */
+  Announcer.autoplayPolicy = function () {
+    var nav = global.navigator;
+    if (!nav || typeof nav.getAutoplayPolicy !== "function") return null;
+    try { return nav.getAutoplayPolicy("audiocontext"); } catch (e) { return null; }
+  };
+
   /* True when the browser already lets us play sound (e.g. a kiosk launched with an
-   * autoplay policy that needs no gesture): the overlay is then not needed. */
+   * autoplay policy that needs no gesture): no tap is then needed. */
   Announcer.prototype.allowed = function () {
     var ctx = this._context();
     return !!ctx && ctx.state === "running";

@@ -6,15 +6,26 @@
  * counter and `called_at`, from which the counters and the recent calls follow. So
  * the screen redraws from the event alone and never asks for a snapshot for it.
  * A new call is highlighted, chimes and is read out in Japanese then English; a
- * recall is read out again. When the connection drops, the last good data stays on
- * screen with a "reconnecting" mark. Numbers and counters only: the page never
- * receives a name.
+ * recall is read out again. The recent calls list the calls before the one being
+ * made, each once, as many whole rows as fit.
+ *
+ * The numbers are drawn at once, never behind a click. Where the browser keeps sound
+ * off until a gesture, a small banner at the bottom asks for a tap anywhere.
+ *
+ * When the connection drops, a discreet "reconnecting" mark appears at once; if the
+ * page is still not live after a few seconds (no connection, no fresh snapshot since
+ * it reconnected, or the server silent for longer than its heartbeat), a full-width
+ * banner says the screen is not updating and every number turns grey, until the
+ * page has reconnected and taken a fresh snapshot. Numbers and counters only: the
+ * page never receives a name.
  */
 (function () {
   "use strict";
 
   var RECENT = 8;
   var HIGHLIGHT_MS = 12000;
+  var GRACE_MS = 4000;        // not live for this long: the "not updating" banner
+  var SOUND_WAIT_MS = 800;    // time for an allowed AudioContext to start by itself
   var body = document.body;
   var slug = body.getAttribute("data-location");
   var token = new URLSearchParams(window.location.search).get("token");
@@ -23,6 +34,8 @@
   var highlightTimer = null;
   var newCounter = null;  // the counter of the call being highlighted
   var feed = null;
+  var stale = false;      // the "not updating" banner is up
+  var notLiveSince = Date.now();
 
   function $(id) { return document.getElementById(id); }
 
@@ -78,10 +91,38 @@
     list.setAttribute("data-count", String(state.counters.length));
   }
 
+  /* The calls before the current one (shown large as "now calling"), each number
+     once: a recall moves its number to the top, never lists it twice. */
+  function history() {
+    var seen = {};
+    var out = [];
+    state.recent.slice(0, RECENT).forEach(function (call, i) {
+      if (seen[call.number]) return;
+      seen[call.number] = true;
+      if (i > 0) out.push(call);
+    });
+    return out;
+  }
+
+  /* Drop the rows that do not fit the list whole (a long counter name wraps, so rows
+     differ in height). */
+  function fitRecent() {
+    var list = $("recent");
+    var bottom = list.getBoundingClientRect().bottom + 0.5;
+    var rows = list.children;
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].getBoundingClientRect().bottom > bottom) {
+        while (rows.length > i) list.removeChild(rows[rows.length - 1]);
+        break;
+      }
+    }
+  }
+
   function renderRecent() {
     var list = $("recent");
     list.textContent = "";
-    state.recent.slice(0, RECENT).forEach(function (call) {
+    if (!state) return;
+    history().forEach(function (call) {
       var item = document.createElement("li");
       var number = document.createElement("span");
       number.className = "recent-number";
@@ -98,6 +139,7 @@
       item.appendChild(time);
       list.appendChild(item);
     });
+    fitRecent();
   }
 
   function renderWaiting() {
@@ -109,9 +151,10 @@
 
   function renderNow() {
     var latest = state.recent[0];
+    var en = latest && latest.counter ? window.Announcer.counterEnglish(latest.counter) : "";
     $("now-number").textContent = latest ? latest.number : "—";
     $("now-counter").textContent = latest && latest.counter
-      ? latest.counter + "へお越しください  " + window.Announcer.counterEnglish(latest.counter) : "\u00a0";
+      ? latest.counter + "へお越しください" + (en !== latest.counter ? "  " + en : "") : "\u00a0";
   }
 
   function render() {
@@ -120,6 +163,15 @@
     renderRecent();
     renderWaiting();
     body.classList.add("has-data");
+  }
+
+  function unhighlight() {
+    clearTimeout(highlightTimer);
+    $("now").classList.remove("is-new");
+    if (newCounter !== null) {
+      newCounter = null;
+      if (state) renderCounters();
+    }
   }
 
   function highlight(number, counter) {
@@ -149,6 +201,7 @@
     var before = state;
     state = fromSnapshot(snap);
     render();
+    checkLive();
     if (!before) return;
     // Calls made while we were away (reconnecting, or a missed event): the entries
     // above the first number we already had are new to us. Show and say the newest
@@ -165,6 +218,7 @@
 
   function onEvent(name, data) {
     if (!state) return;
+    checkLive();
     apply(state, data);
     if (name === "called") {
       var counter = counterName(data.counter);
@@ -186,6 +240,36 @@
   function onStatus(connected) {
     $("status").hidden = !!connected;
     body.classList.toggle("is-offline", !connected);
+    checkLive();
+  }
+
+  // ------------------------------------------------------------------ live or not
+
+  /* Live: connected, holding a snapshot taken since the last (re)connection, and the
+     server heard within its heartbeat and a margin (Socket.IO itself gives up on a
+     silent link only after the heartbeat and its timeout). */
+  function isLive() {
+    if (!feed || !feed.connected() || !feed.fresh) return false;
+    var limit = (feed.pingInterval() || 25000) + 5000;
+    return feed.silentFor() < limit;
+  }
+
+  function setStale(on) {
+    if (on === stale) return;
+    stale = on;
+    $("offline").hidden = !on;
+    body.classList.toggle("is-stale", on);
+    if (on) unhighlight();
+  }
+
+  function checkLive() {
+    if (isLive()) {
+      notLiveSince = null;
+      setStale(false);
+      return;
+    }
+    if (notLiveSince === null) notLiveSince = Date.now();
+    if (Date.now() - notLiveSince >= GRACE_MS) setStale(true);
   }
 
   // ------------------------------------------------------------------ clock and sound
@@ -202,19 +286,42 @@
     setTimeout(tick, 1000 - (now.getTime() % 1000) + 20);
   }
 
+  /* Sound: on at once where the browser allows it without a gesture (a kiosk started
+     with --autoplay-policy=no-user-gesture-required); otherwise a small banner asks
+     for a tap, and the first tap, click or key anywhere turns it on. Nothing else
+     waits for it: the board is live all along. body[data-sound] says which: "on",
+     or "tap" while the banner is up. */
   function setUpSound() {
-    var overlay = $("sound-overlay");
+    var banner = $("sound-banner");
+    var gestures = ["click", "keydown", "touchend"];
+    var done = false;
     function on() {
-      overlay.hidden = true;
+      if (done) return;
+      done = true;
+      gestures.forEach(function (name) { document.removeEventListener(name, onGesture, true); });
+      var shown = !banner.hidden;
+      banner.hidden = true;
+      body.classList.remove("needs-sound");
       body.classList.add("sound-on");
+      body.setAttribute("data-sound", "on");
+      if (shown) renderRecent();  // the board grew back
     }
-    if (announcer.allowed()) { on(); return; }  // the browser plays sound without a gesture
-    overlay.hidden = false;
-    announcer.whenAllowed(on);
-    $("enable-sound").addEventListener("click", function () {
+    function ask() {
+      if (done) return;
+      banner.hidden = false;
+      body.classList.add("needs-sound");
+      body.setAttribute("data-sound", "tap");
+      renderRecent();  // the board is a little shorter
+    }
+    function onGesture() {
       announcer.enable();
       on();
-    });
+    }
+    gestures.forEach(function (name) { document.addEventListener(name, onGesture, true); });
+    var policy = window.Announcer.autoplayPolicy();
+    if (policy === "allowed" || announcer.allowed()) { on(); return; }
+    announcer.whenAllowed(on);  // a context that starts suspended and turns running by itself
+    setTimeout(ask, policy === "disallowed" || policy === "allowed-muted" ? 0 : SOUND_WAIT_MS);
   }
 
   tick();
@@ -224,4 +331,7 @@
     location: slug, token: token, onSnapshot: onSnapshot, onEvent: onEvent, onStatus: onStatus
   });
   window.displayFeed = feed.start();
+  setInterval(checkLive, 1000);
+  window.addEventListener("resize", renderRecent);
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(renderRecent);
 })();

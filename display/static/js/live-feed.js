@@ -8,8 +8,13 @@
  * servers emitting at once) is waited out, and a real gap asks for a fresh snapshot
  * with `resync`. Nothing else asks for one: a slow safety timer only tells the server
  * the seq we hold (`resync` with `{seq}`), and a snapshot comes back only if the place
- * has moved past it (an event lost with none after it to show the gap). The server
- * answers at most one `resync` per client every couple of seconds.
+ * has moved past it (an event lost with none after it to show the gap). A connection
+ * that brought no snapshot (the server could not read it) asks again now and then
+ * until one comes. The server answers at most one `resync` per client every couple
+ * of seconds.
+ *
+ * `heardAt` is when the server was last heard (any packet, or its ping): a page can
+ * tell a silent link from a live one before Socket.IO gives up on it.
  *
  * Reconnection is Socket.IO's own and only that: no second loop on top of it.
  * Used by the lobby display and by the resident's ticket page.
@@ -28,6 +33,7 @@
     this.resyncEvery = options.resyncEvery || 60000;   // safety net: check our seq
     this.reorderWait = options.reorderWait || 500;     // let a late event arrive
     this.snapshotWait = options.snapshotWait || 4000;  // a snapshot should follow a connect
+    this.retryWait = options.retryWait || 10000;       // connected without a snapshot: ask again
     this.seq = null;          // seq of the state we hold; null before the first snapshot
     this.buffer = [];         // events we cannot apply yet, by seq
     this.awaiting = false;    // a resync is on its way
@@ -35,6 +41,7 @@
     this.doubted = false;     // we turned down an older snapshot and asked again
     this.timers = {};
     this.socket = null;
+    this.heardAt = Date.now();
   }
 
   LiveFeed.prototype.start = function () {
@@ -52,7 +59,11 @@
       timeout: 10000
     });
     var socket = this.socket;
+    var heard = function () { self.heardAt = Date.now(); };
+    socket.io.on("ping", heard);    // the server's heartbeat
+    socket.io.on("packet", heard);  // any event
     socket.on("connect", function () {
+      heard();
       self.onStatus(true);
       // The server sends a snapshot with every connection (socket.io-client may hand
       // it to us just before this "connect"); ask with `resync` if none came.
@@ -89,20 +100,35 @@
     return !!(this.socket && this.socket.connected);
   };
 
+  /* Milliseconds since the server was last heard. */
+  LiveFeed.prototype.silentFor = function () {
+    return Date.now() - this.heardAt;
+  };
+
+  /* The server's heartbeat period (from the Engine.IO handshake), or null. */
+  LiveFeed.prototype.pingInterval = function () {
+    var engine = this.socket && this.socket.io && this.socket.io.engine;
+    var value = engine && (engine._pingInterval > 0 ? engine._pingInterval : engine.pingInterval);
+    return typeof value === "number" && value > 0 ? value : null;
+  };
+
   /* Ask for a fresh snapshot (once at a time; a lost request is retried later). */
   LiveFeed.prototype.resync = function () {
     var self = this;
     if (!this.socket || !this.socket.connected || this.awaiting) return;
     this.awaiting = true;
     this.socket.emit("resync");
-    this._arm("snapshot", this.snapshotWait, function () { self.awaiting = false; });
+    this._arm("snapshot", this.snapshotWait, function () {
+      self.awaiting = false;
+      if (!self.fresh) self._arm("snapshot", self.retryWait, function () { self.resync(); });
+    });
   };
 
   /* The safety net: is our seq still the place's? The server sends a snapshot only
      if not. Nothing waits for an answer, so events keep flowing meanwhile. */
   LiveFeed.prototype.check = function () {
     if (!this.socket || !this.socket.connected || this.awaiting) return;
-    if (this.seq === null || this.buffer.length) { this.resync(); return; }
+    if (this.seq === null || !this.fresh || this.buffer.length) { this.resync(); return; }
     this.socket.emit("resync", { seq: this.seq });
   };
 

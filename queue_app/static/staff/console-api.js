@@ -13,6 +13,9 @@
   const ERRORS = {
     invalid_transition: ["この番号は、その操作ができない状態です。一覧を更新しました。",
       "The ticket cannot make that move now; the lists are refreshed."],
+    counter_busy: ["この窓口にはまだ対応中の方がいます。完了・不在・再呼出のいずれかを先に行ってください。",
+      "This counter still has a resident: complete, mark no-show or recall first."],
+    undo_expired: ["時間が過ぎたため、元に戻せません。", "Too late to undo."],
     counter_closed: ["この窓口は休止中です。窓口を開いてから呼び出してください。",
       "This counter is closed; open it before calling."],
     reservation_only: ["本日は完全予約制のため、予約のない方の番号札は発券できません。",

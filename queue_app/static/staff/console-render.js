@@ -81,7 +81,9 @@
     serving.forEach((ticket) => { if (ticket.counter) byCounter.set(ticket.counter.id, ticket); });
     tbody.replaceChildren(...counters.map((counter) => {
       const ticket = byCounter.get(counter.id);
-      const state = counter.open === false ? ["休止中", "Closed"] : ["—", ""];
+      const back = counter.until ? hhmm(counter.until) : null;
+      const state = counter.open !== false ? ["—", ""]
+        : back ? [`休止中(${back}まで)`, `Closed until ${back}`] : ["休止中", "Closed"];
       return el("tr", { "data-counter": counter.id },
         el("th", { scope: "row" }, counter.name),
         el("td", { className: "ticket-number" }, ticket ? ticket.number : ""),
@@ -131,7 +133,9 @@
       el("td", { className: "num" }, hhmm(reservation.start)),
       el("td", { className: "code" }, reservation.code),
       el("td", {}, names(ctx.serviceName(reservation.service))),
-      el("td", {}, reservation.name || "—", reservation.proxy
+      el("td", {}, reservation.furigana
+        ? el("span", { className: "furigana", lang: "ja" }, reservation.furigana) : "",
+      reservation.name || "—", reservation.proxy
         ? el("span", { className: "tag tag-proxy" }, both(["代理", "Proxy"])) : ""),
       el("td", {}, checkInCell(reservation)))));
   }

@@ -1,7 +1,12 @@
 /* The staff console: pick a place and a counter, call the next resident, act on the
  * ticket at this counter, work the waiting list, issue walk-ins, see today's
  * reservations. It listens on Socket.IO (/display) and refetches on every event, so it
- * stays current without reloading. */
+ * stays current without reloading.
+ *
+ * One resident at a counter at a time: "call next" is disabled while this counter has
+ * a ticket called or being served (the server refuses it too: counter_busy). A no-show
+ * is confirmed first; a completion or a no-show can be undone for UNDO_SECONDS. Every
+ * action has a one-letter key, shown on its button (KEYS below). */
 "use strict";
 
 (function () {
@@ -15,10 +20,14 @@
   // Refetch shortly after an event, so a burst of events costs one request.
   const REFRESH_DELAY_MS = 120;
   const POLL_MS = 20000;
+  const UNDO_SECONDS = Number(body.dataset.undoSeconds || 60);
+  // One letter per action, as the buttons show them.
+  const KEYS = { n: "call-next", r: "recall", s: "start", c: "complete", x: "no-show",
+    t: "transfer", z: "undo", o: "counter-toggle" };
 
   const state = {
     slug: null, counterId: null, counters: [], waiting: [], serving: [], current: null,
-    recalls: {}, socket: null, live: false,
+    recalls: {}, socket: null, live: false, undo: null,
   };
   let queueRequest = 0;
   let refreshTimer = null;
@@ -104,10 +113,21 @@
     const counter = myCounter();
     const toggle = $("counter-toggle");
     toggle.disabled = !counter;
-    $("call-next").disabled = !counter || !counter.open;
+    const busy = state.current;
+    $("call-next").disabled = !counter || !counter.open || Boolean(busy);
+    // Say why the button is off: the clerk should never have to guess.
+    $("call-next-why").replaceChildren(...R.both(
+      !counter ? null
+        : !counter.open ? ["窓口を開けると呼び出せます。", "Open the counter to call."]
+          : busy ? [`${busy.number} の対応を終えてから(完了・不在・転送)次の方を呼べます。`,
+            `Finish with ${busy.number} (complete, no-show or transfer) before calling the next.`]
+            : null));
     if (!counter) { $("counter-state").replaceChildren(); return; }
     $("counter-state").className = `badge ${counter.open ? "badge-open" : "badge-closed"}`;
-    $("counter-state").replaceChildren(...R.both(counter.open ? ["受付中", "Open"] : ["休止中", "Closed"]));
+    const back = counter.until ? api.hhmm(counter.until) : null;
+    $("counter-state").replaceChildren(...R.both(counter.open ? ["受付中", "Open"]
+      : back ? [`休止中(${back}まで)`, `Closed until ${back}`] : ["休止中", "Closed"]));
+    $("until-field").hidden = !counter.open;
     toggle.replaceChildren(...R.both(counter.open ? ["窓口を休止する", "Close counter"] : ["窓口を開ける", "Open counter"]));
     toggle.dataset.action = counter.open ? "close" : "open";
   }
@@ -155,6 +175,7 @@
       await refreshAll();
       return false;
     }
+    if (action === "complete" || action === "no-show") offerUndo(ticketId, number, action);
     const ticket = ticketOf(result.data);
     if (action === "recall" && ticket && typeof ticket.recall_count !== "number") {
       state.recalls[ticketId] = (state.recalls[ticketId] || 0) + 1;
@@ -170,6 +191,39 @@
     return true;
   }
 
+  // ------------------------------------------------------------------ undo
+  function hideUndo() {
+    if (state.undo) clearInterval(state.undo.timer);
+    state.undo = null;
+    $("undo-bar").hidden = true;
+  }
+
+  function offerUndo(ticketId, number, action) {
+    hideUndo();
+    const until = Date.now() + UNDO_SECONDS * 1000;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) { hideUndo(); return; }
+      $("undo-left").textContent = `${left}s`;
+    };
+    state.undo = { ticketId, number, timer: setInterval(tick, 1000) };
+    $("undo-text").replaceChildren(...R.both(action === "complete"
+      ? [`${number} を完了にしました。`, `${number} completed.`]
+      : [`${number} を不在にしました。`, `${number} marked no-show.`]));
+    $("undo-bar").hidden = false;
+    tick();
+  }
+
+  async function undo() {
+    if (!state.undo) return;
+    const { ticketId, number } = state.undo;
+    hideUndo();
+    const result = await api.post(`/tickets/${encodeURIComponent(ticketId)}/undo`);
+    if (result.ok) say([`${number} を元に戻しました。`, `${number} is back at the counter.`]);
+    else say(api.errorText(result), "error");
+    await loadQueue();
+  }
+
   function openDialog(id, ticketId, number) {
     const dialog = $(id);
     dialog.dataset.ticket = ticketId;
@@ -181,7 +235,7 @@
         ...services.map((s) => [s.slug, `${s.name.ja} / ${s.name.en}`])], "");
       R.fillSelect($("transfer-counter"), [["", "指定しない / Any counter"],
         ...state.counters.map((c) => [c.id, c.name])], "");
-    } else {
+    } else if (id === "prioritise-dialog") {
       $("prioritise-reason").value = "";
     }
     dialog.showModal();
@@ -191,6 +245,11 @@
     const dialog = event.target.closest("dialog");
     if (event.submitter && event.submitter.value === "cancel") return; // closes itself
     event.preventDefault();
+    if (dialog.id === "noshow-dialog") {
+      dialog.close();
+      await ticketAction("no-show", dialog.dataset.ticket, dialog.dataset.number);
+      return;
+    }
     const error = dialog.querySelector(".alert");
     let payload;
     if (dialog.id === "transfer-dialog") {
@@ -221,7 +280,11 @@
     const counter = myCounter();
     if (!counter) return;
     const action = $("counter-toggle").dataset.action;
-    const result = await api.post(`/counters/${counter.id}/${action}`);
+    // Closing may say when the clerk is back (a time today, sent as a full time in Tokyo).
+    const back = action === "close" ? $("counter-until").value : "";
+    const payload = back ? { until: `${body.dataset.today}T${back}:00+09:00` } : undefined;
+    const result = await api.post(`/counters/${counter.id}/${action}`, payload);
+    $("counter-until").value = "";
     if (!result.ok) { say(api.errorText(result), "error"); return; }
     say(action === "open" ? [`${counter.name}を開けました。`, `${counter.name} is open.`]
       : [`${counter.name}を休止しました。`, `${counter.name} is closed.`]);
@@ -253,8 +316,24 @@
       : { id: button.dataset.ticket, number: button.dataset.number };
     if (!ticket) return;
     if (action === "transfer") openDialog("transfer-dialog", ticket.id, ticket.number);
+    else if (action === "no-show") openDialog("noshow-dialog", ticket.id, ticket.number);
     else if (action === "prioritise") openDialog("prioritise-dialog", ticket.id, ticket.number);
     else ticketAction(action, ticket.id, ticket.number);
+  }
+
+  /** The one-letter keys: only outside text fields and dialogs, without modifiers. */
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.target.closest("input, select, textarea, dialog")) return;
+    if (document.querySelector("dialog[open]")) return;
+    const name = KEYS[event.key.toLowerCase()];
+    if (!name) return;
+    const candidates = ["call-next", "counter-toggle", "undo"].includes(name) ? [$(name)]
+      : [...document.querySelectorAll(`#current .action-row [data-action="${name}"]`)];
+    const button = candidates.find((b) => b && !b.disabled && !b.closest("[hidden]"));
+    if (!button) return;
+    event.preventDefault();
+    button.click();
   }
 
   // ------------------------------------------------------------------ live updates
@@ -297,6 +376,8 @@
       loadQueue();
     });
     $("call-next").addEventListener("click", callNext);
+    $("undo").addEventListener("click", undo);
+    document.addEventListener("keydown", onKey);
     $("walkin-form").addEventListener("submit", issueWalkIn);
     document.querySelectorAll("dialog form").forEach((form) => form.addEventListener("submit", submitDialog));
     document.addEventListener("click", onClick);

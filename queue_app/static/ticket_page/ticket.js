@@ -28,39 +28,53 @@
   var moves = 0;        // moves of our ticket shown from events: a read begun before one is stale
   var lastAlertAt = 0;
   var originalTitle = document.title;
+  // The page's words: Japanese, and the second language (English or the resident's own),
+  // from the catalogues; "{name}" marks a value filled in here.
+  var TEXTS = JSON.parse(root.getAttribute("data-texts") || "{}");
+  var JA = TEXTS.ja || {};
+  var SECOND = TEXTS.second || {};
 
   function $(id) { return document.getElementById(id); }
   function counterName(c) { return c && typeof c === "object" ? c.name : c; }
 
-  var STATES = {
-    waiting: ["お呼び出しまでお待ちください。", "Please wait until your number is called."],
-    called: ["", ""],
-    serving: ["窓口で手続き中です。", "You are being served at the counter."],
-    done: ["手続きは終了しました。ご来庁ありがとうございました。", "Your visit is complete. Thank you."],
-    no_show: ["お呼び出しにお越しいただけなかったため、受付は終了しました。職員にお申し出ください。",
-              "You were not at the counter when called, so this ticket has ended. Please speak to a member of staff."],
-    cancelled: ["この受付は取り消されました。職員にお申し出ください。",
-                "This ticket has been cancelled. Please speak to a member of staff."]
-  };
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? values[name] : all;
+    });
+  }
+
+  /* "窓口3" in a language: "Counter 3", "3号窗口"…; any other name is kept as it is. */
+  function counterIn(texts, counter) {
+    var m = /^窓口\s*(\d+)$/.exec(counter || "");
+    return m ? fill(texts.counter, { number: m[1] }) : (counter || "");
+  }
+
+  /* An element's text in Japanese, then the second language in its own span. */
+  function both(element, key, values) {
+    element.textContent = fill(JA[key], values);
+    var second = fill(SECOND[key], values);
+    if (second && second !== element.textContent) {
+      var span = document.createElement("span");
+      span.className = "second";
+      span.lang = SECOND.lang || "en";
+      span.textContent = second;
+      element.appendChild(span);
+    }
+  }
+
+  var STATES = { waiting: "waiting", serving: "serving", done: "done", no_show: "no_show",
+                 cancelled: "cancelled" };
 
   function setState(next) {
     status = next;
-    var text = STATES[status] || ["", ""];
     var state = $("state");
-    state.textContent = text[0];
-    if (text[1]) {
-      var en = document.createElement("span");
-      en.className = "en";
-      en.lang = "en";
-      en.textContent = text[1];
-      state.appendChild(en);
-    }
+    if (STATES[status]) both(state, STATES[status]); else state.textContent = "";
     root.setAttribute("data-status", status);
   }
 
   function showTurn(counter) {
-    $("turn-counter-ja").textContent = counter;
-    $("turn-counter-en").textContent = window.Announcer.counterEnglish(counter) || counter;
+    $("turn-counter-ja").textContent = fill(JA.go_to, { counter: counter });
+    $("turn-counter-second").textContent = fill(SECOND.go_to, { counter: counterIn(SECOND, counter) });
     $("turn").hidden = false;
     root.classList.add("is-called");
     document.title = "【お呼び出し】" + counter + " | " + originalTitle;
@@ -78,10 +92,15 @@
     announcer.vibrate([400, 200, 400, 200, 800]);
     if (alertsOn) {
       var n = window.Announcer.spokenNumber(number);
-      announcer.announce([
-        { lang: "ja-JP", text: (recall ? "もう一度お呼びします。" : "") + "受付番号 " + n.ja + "の方、" + counter + "へお越しください。" },
-        { lang: "en-US", text: "Number " + n.en + ", please go to " + window.Announcer.counterEnglish(counter) + "." }
-      ]);
+      var parts = [{ lang: JA.speech || "ja-JP",
+                     text: (recall ? JA.recall : "") + fill(JA.call, { number: n.ja, counter: counter }) }];
+      if (SECOND.call) {
+        parts.push({ lang: SECOND.speech || "en-US",
+                     text: (recall ? SECOND.recall + " " : "")
+                       + fill(SECOND.call, { number: SECOND.code === "easy-ja" ? n.ja : n.en,
+                                             counter: counterIn(SECOND, counter) }) });
+      }
+      announcer.announce(parts);
     }
   }
 
@@ -114,29 +133,19 @@
     root.classList.toggle("is-waiting", waiting);
     if (waiting && typeof position === "number") {
       var ahead = Math.max(position - 1, 0);
-      $("ahead").textContent = ahead + "人";
-      var en = document.createElement("span");
-      en.className = "en";
-      en.lang = "en";
-      en.textContent = ahead === 1 ? "1 person" : ahead + " people";
-      $("ahead").appendChild(en);
+      both($("ahead"), ahead === 1 ? "ahead_one" : "ahead_other", { count: ahead });
     } else {
       $("ahead").textContent = "–";
     }
     if (waiting && typeof wait === "number") {
-      $("wait").textContent = wait <= 0 ? "まもなくお呼びします" : "約" + wait + "分";
+      both($("wait"), wait <= 0 ? "wait_soon" : "wait_minutes", { minutes: wait });
       $("wait").classList.toggle("is-text", wait <= 0);
-      var wen = document.createElement("span");
-      wen.className = "en";
-      wen.lang = "en";
-      wen.textContent = wait <= 0 ? "You will be called soon" : "about " + wait + " min";
-      $("wait").appendChild(wen);
     } else {
       $("wait").textContent = "–";
     }
-    var now = new Date();
-    $("live-ja").textContent = "最終更新 " + now.toLocaleTimeString("ja-JP", { timeZone: "Asia/Tokyo" });
-    $("live-en").textContent = "Updated " + now.toLocaleTimeString("en-GB", { timeZone: "Asia/Tokyo" });
+    var time = new Date().toLocaleTimeString("ja-JP", { timeZone: "Asia/Tokyo" });
+    $("live-ja").textContent = fill(JA.updated, { time: time });
+    $("live-second").textContent = fill(SECOND.updated, { time: time });
   }
 
   function refresh() {
@@ -188,8 +197,8 @@
   function onStatus(connected) {
     root.classList.toggle("is-offline", !connected);
     if (!connected) {
-      $("live-ja").textContent = "再接続中…";
-      $("live-en").textContent = "Reconnecting…";
+      $("live-ja").textContent = JA.reconnecting;
+      $("live-second").textContent = SECOND.reconnecting;
     }
   }
 
