@@ -154,7 +154,9 @@ def undo(session, ticket: Ticket, now: datetime, actor: str, within_seconds: int
     checked in again. Refused when the counter has called someone else since."""
     move = {"done": "undo_complete", "no_show": "undo_no_show"}.get(ticket.status)
     if move is None:
-        _move_ticket(ticket, "undo_complete", "undone")  # raises, naming the allowed states
+        raise InvalidTransition(f"A ticket that is {ticket.status} cannot be undone; only a "
+                                "completion or a no-show can.", ticket_status=ticket.status,
+                                allowed_from=["done", "no_show"])
     if ticket.finished_at is None or now - ticket.finished_at > timedelta(seconds=within_seconds):
         raise UndoExpired(f"{ticket.number} was finished more than {within_seconds} seconds ago; "
                           "it can no longer be undone.", within_seconds=within_seconds)
