@@ -13,9 +13,11 @@ bp = Blueprint("display", __name__, template_folder="templates", static_folder="
 def screen(location: str):
     """The lobby screen of one place."""
     from queue_app.extensions import db
-    from queue_app.services.display import get_location
+    from queue_app.services.errors import UnknownPlace
+    from queue_app.services.places import get_location
 
-    place = get_location(db.session, location)
-    if place is None:
-        abort(404)
+    try:
+        place = get_location(db.session, location)
+    except UnknownPlace:
+        abort(404)  # a page: the HTML 404, not the API's problem+json
     return render_template("display/screen.html", location=place)

@@ -26,12 +26,13 @@ DEFAULT_RESET_SECONDS = 30
 
 def _location_or_404(slug: str):
     from queue_app.extensions import db
-    from queue_app.models import Location
+    from queue_app.services.errors import UnknownPlace
+    from queue_app.services.places import get_location
 
-    location = db.session.scalar(select(Location).where(Location.slug == slug))
-    if location is None:
-        abort(404)
-    return location
+    try:
+        return get_location(db.session, slug)
+    except UnknownPlace:
+        abort(404)  # a page: the HTML 404, not the API's problem+json
 
 
 def _reset_seconds() -> int:

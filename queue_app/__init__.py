@@ -34,7 +34,11 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_security(app)
     screening.init_screening(app)
     init_realtime(app)
+    from .ops import init_ops  # /healthz, /readyz, /metrics
+    init_ops(app)
     _register_pages(app)
+    from .admin import init_admin  # the back office: /admin/reports
+    init_admin(app)
     cli.init_cli(app)
     if app.config["SCHEDULER_ENABLED"]:
         from .jobs import start_scheduler

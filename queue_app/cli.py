@@ -10,10 +10,8 @@ from flask.cli import with_appcontext
 from .extensions import db
 from .services import accounts
 from .services.errors import DomainError
+from . import clock
 
-
-def _now():
-    return current_app.config["CLOCK"]()
 
 
 def _fail(error: DomainError):
@@ -23,13 +21,24 @@ def _fail(error: DomainError):
 
 @click.command("seed-demo")
 @with_appcontext
-def seed_demo_command():
+@click.option("--history", "weeks", type=click.IntRange(0, 104), default=0, show_default=True,
+              help="Also fill this many past weeks with plausible tickets (seeded; days that "
+                   "already have history are left alone).")
+def seed_demo_command(weeks):
     """Create the demo city (both places, counters, procedures, calendar); idempotent."""
     from .demo_data import seed_demo
 
     created = seed_demo(db.session)
     db.session.commit()
     click.echo("created: " + ", ".join(created) if created else "nothing to do: the demo city is there")
+    if weeks:
+        from .demo_history import seed_history
+
+        added = seed_history(db.session, weeks, clock.now())
+        db.session.commit()
+        click.echo(f"history: {added['days']} days added ({added['tickets']} tickets, "
+                   f"{added['reservations']} reservations, {added['turned_away']} turned away); "
+                   f"{added['skipped_days']} days already had history")
 
 
 @click.command("create-user")
@@ -48,7 +57,7 @@ def create_user_command(name, role):
             raise click.ClickException("the two passwords differ")
         password = lines[0]
     try:
-        user = accounts.create_user(db.session, name, password, role, _now())
+        user = accounts.create_user(db.session, name, password, role, clock.now())
     except DomainError as error:
         _fail(error)
     db.session.commit()
@@ -63,7 +72,7 @@ def create_user_command(name, role):
 def create_device_command(name, kind, location_slug):
     """Register a kiosk or display; prints its token once, alone on the last line."""
     try:
-        device, token = accounts.create_device(db.session, name, kind, location_slug, _now())
+        device, token = accounts.create_device(db.session, name, kind, location_slug, clock.now())
     except DomainError as error:
         _fail(error)
     db.session.commit()
@@ -84,7 +93,7 @@ def demo_accounts_command():
 
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("demo accounts have a known password: not in production")
-    now = _now()
+    now = clock.now()
     if db.session.scalar(select(User).where(User.username == "demo")) is None:
         accounts.create_user(db.session, "demo", "demo-password", "admin", now)
         click.echo("created demo user: demo / demo-password")
@@ -113,10 +122,14 @@ def demo_time_command(location: str):
     are open now, else half an hour into the next day they open (for CLOCK_START)."""
     from datetime import timedelta
 
-    from .services import calendar, queue
+    from .services import calendar, places
+    from .services.errors import UnknownPlace
 
-    location = queue.get_location(db.session, location)
-    now = _now()
+    try:
+        location = places.get_location(db.session, location)
+    except UnknownPlace as error:
+        raise click.ClickException(error.detail) from None
+    now = clock.now()
     today = calendar.today(now)
     for offset in range(0, 60):
         plan = calendar.get_day(db.session, location, today + timedelta(days=offset))
@@ -132,9 +145,9 @@ def demo_time_command(location: str):
 
 
 def init_cli(app: Flask) -> None:
-    for command in (seed_demo_command, create_user_command, create_device_command, demo_accounts_command,
-                    demo_time_command):
-        app.cli.add_command(command)
+    from .cli_staffing import staffing_advice_command  # SimPy and the simulator: loaded with the CLI only
     from .jobs import scheduler_command
 
-    app.cli.add_command(scheduler_command)
+    for command in (seed_demo_command, create_user_command, create_device_command, demo_accounts_command,
+                    demo_time_command, staffing_advice_command, scheduler_command):
+        app.cli.add_command(command)

@@ -9,7 +9,7 @@ from datetime import time
 
 from sqlalchemy import select
 
-from .models import CalendarWindow, Counter, Location, OpeningHours, Service
+from .models import CalendarWindow, Counter, Location, OpeningHours, Service, StaffedHour
 
 BRING_PICKUP_JA = ("交付通知書(はがき)、本人確認書類(運転免許証、パスポート、在留カードなど顔写真付きのものは1点。"
                    "顔写真付きのものがない場合は、資格確認書、年金手帳などから2点)、"
@@ -62,6 +62,12 @@ COUNTERS = {
     "honcho": [("窓口1", True, ALL), ("窓口2", True, ALL), ("窓口3", False, ALL)],
     "awara": [("窓口1", True, AWARA)],
 }
+# The usual day (counters staffed from each hour): at honcho one clerk of three takes
+# lunch at a time from 12:00 to 13:00.
+USUAL_DAY = {
+    "honcho": {8: 3, 12: 2, 13: 3},
+    "awara": {8: 1},
+}
 
 
 def seed_demo(session) -> list[str]:
@@ -83,11 +89,14 @@ def seed_demo(session) -> list[str]:
             continue
         location = Location(slug=slug, name_ja=ja, name_en=en)
         session.add(location)
+        session.flush()  # its id, for the usual day
         created.append(f"location {slug}")
         for position, (name, reservations, offered) in enumerate(COUNTERS[slug]):
             session.add(Counter(location=location, name=name, position=position,
                                 takes_reservations=reservations, is_open=True,
                                 services=[services[s] for s in offered]))
+        session.add_all(StaffedHour(location_id=location.id, hour=hour, counters=counters)
+                        for hour, counters in USUAL_DAY[slug].items())
         for weekday in range(5):
             session.add(OpeningHours(location=location, weekday=weekday, opens=time(8, 30),
                                      closes=time(17, 15), slots_from=time(9, 0), slots_until=time(17, 0)))

@@ -24,16 +24,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .config import TOKYO
+from . import ops
 from .extensions import db
 from .models import OutboxMessage
 from .resilience import discard_session
-from .services import housekeeping, outbox
+from .services import housekeeping, outbox, staffing
+from . import clock
 
 log = logging.getLogger(__name__)
 
-
-def _now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 # ---------------------------------------------------------------- the jobs
@@ -46,11 +45,11 @@ def send_outbox(limit: int = 50) -> dict:
 
     config = current_app.config
     report = {"sent": 0, "failed": 0, "skipped": 0}
-    ids = outbox.get_due_ids(db.session, _now(), limit)
+    ids = outbox.get_due_ids(db.session, clock.now(), limit)
     db.session.commit()
     with Mailer(config) as mailer:
         for message_id in ids:
-            now = _now()
+            now = clock.now()
             if not outbox.claim(db.session, message_id, now):
                 db.session.rollback()
                 continue
@@ -80,7 +79,7 @@ def send_outbox(limit: int = 50) -> dict:
             try:
                 mailer.send(email)
             except Exception as error:  # noqa: BLE001 — any failure is retried later
-                outbox.mark_failed(db.session, message_id, attempts, describe_error(error), _now())
+                outbox.mark_failed(db.session, message_id, attempts, describe_error(error), clock.now())
                 db.session.commit()
                 log.warning("outbox message %s not sent (attempt %s): %s",
                             message_id, attempts, describe_error(error))
@@ -88,7 +87,7 @@ def send_outbox(limit: int = 50) -> dict:
                 if is_message_error(error):
                     continue
                 break  # the server is down: leave the rest unclaimed, untried, for the next run
-            outbox.mark_sent(db.session, message_id, _now())
+            outbox.mark_sent(db.session, message_id, clock.now())
             db.session.commit()
             report["sent"] += 1
     return report
@@ -96,14 +95,14 @@ def send_outbox(limit: int = 50) -> dict:
 
 def queue_reminders() -> int:
     """Queue tomorrow's reminders."""
-    count = housekeeping.queue_reminders(db.session, _now(), current_app.config.get("REMINDER_HOUR", 9))
+    count = housekeeping.queue_reminders(db.session, clock.now(), current_app.config.get("REMINDER_HOUR", 9))
     db.session.commit()
     return count
 
 
 def mark_no_shows() -> int:
     """Reservations nobody checked in for become no-shows."""
-    codes = housekeeping.mark_no_shows(db.session, _now(), current_app.config["CHECKIN_LATE_MINUTES"])
+    codes = housekeeping.mark_no_shows(db.session, clock.now(), current_app.config["CHECKIN_LATE_MINUTES"])
     db.session.commit()
     return len(codes)
 
@@ -111,16 +110,23 @@ def mark_no_shows() -> int:
 def purge_personal_data() -> int:
     """Remove names and contacts after the retention period."""
     count = housekeeping.purge_personal_data(
-        db.session, _now(), current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
+        db.session, clock.now(), current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
     db.session.commit()
     return count
 
 
 def cancel_waiting_at_closing() -> int:
     """Cancel the tickets still waiting when the place closes."""
-    counts = housekeeping.cancel_waiting_at_closing(db.session, _now())
+    counts = housekeeping.cancel_waiting_at_closing(db.session, clock.now())
     db.session.commit()
     return sum(counts.values())
+
+
+def roll_counter_hours() -> dict:
+    """Cut the counters' open time at closing and start it at the next opening."""
+    report = staffing.roll_counter_hours(db.session, clock.now())
+    db.session.commit()
+    return report
 
 
 # name, function, seconds between runs
@@ -130,6 +136,8 @@ JOBS = [
     ("mark_no_shows", mark_no_shows, 60),
     ("cancel_waiting_at_closing", cancel_waiting_at_closing, 5 * 60),
     ("purge_personal_data", purge_personal_data, 60 * 60),
+    ("roll_counter_hours", roll_counter_hours, 5 * 60),
+    ("heartbeat", ops.heartbeat, 60),  # what /readyz reads: the scheduler is alive
 ]
 
 
@@ -139,11 +147,15 @@ def run_job(app: Flask, name: str):
     function = dict((n, f) for n, f, _ in JOBS)[name]
     with app.app_context():
         try:
-            return function()
+            result = function()
         except Exception:  # noqa: BLE001
             log.exception("job %s failed", name)
             discard_session()  # even when the rollback itself fails (connection killed)
+            ops.count_job_run(app, name, ok=False)
             return None
+        else:
+            ops.count_job_run(app, name, ok=True)
+            return result
         finally:
             try:
                 db.session.remove()

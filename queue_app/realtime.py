@@ -45,7 +45,8 @@ from . import events
 from .config import TOKYO
 from .extensions import db, write_intent
 from .message_queue import client_manager
-from .services import display
+from .services import display, places
+from .services.errors import UnknownPlace
 
 log = logging.getLogger(__name__)
 _ROOM_PREFIX = events.room_for("")
@@ -140,12 +141,13 @@ class SnapshotCache:
             seq = display.get_seq(session, slug)
             if seq is None:
                 return None
-            day = self.app.config["CLOCK"]().astimezone(TOKYO).date()
+            now = self.app.config["CLOCK"]()
+            day = now.astimezone(TOKYO).date()
             kept = self._kept.get(slug)
             if kept is not None and (kept.seq, kept.day) == (seq, day) and time.monotonic() < kept.until:
                 self.reused += 1
                 return kept.snapshot
-            snapshot = display.get_snapshot(session, display.get_location(session, slug), day)
+            snapshot = display.get_snapshot(session, places.get_location(session, slug), day, now)
             self.built += 1
             if self.max_age > 0:
                 self._kept[slug] = _Kept(snapshot["seq"], day, time.monotonic() + self.max_age, snapshot)
@@ -250,8 +252,10 @@ class DisplayNamespace(Namespace):
             raise ConnectionRefusedError("location_required")
         reset = write_intent.set(False)  # only reads here: SQLite takes no write lock
         try:
-            known = display.get_location(db.session, slug) is not None
+            places.get_location(db.session, slug)
             trusted = "token" not in auth or _check_device(slug, auth["token"])
+        except UnknownPlace:
+            raise ConnectionRefusedError("unknown_location") from None
         except SQLAlchemyError:
             # The database is away: refusing would stop the browser from retrying,
             # so accept, join, and let the client's resync fetch the snapshot later.
@@ -261,8 +265,6 @@ class DisplayNamespace(Namespace):
         finally:
             db.session.rollback()
             write_intent.reset(reset)
-        if not known:
-            raise ConnectionRefusedError("unknown_location")
         if not trusted:
             raise ConnectionRefusedError("invalid_token")
         join_room(events.room_for(slug))  # before reading: no event can fall in between
@@ -328,12 +330,14 @@ class DisplayNamespace(Namespace):
 @with_appcontext
 def announce_resync_command(location):
     """Tell the displays of LOCATION to fetch a fresh snapshot (e.g. after editing counters)."""
-    place = display.get_location(db.session, location)
-    if place is None:
-        raise click.ClickException(f"unknown location {location!r}")
-    day = current_app.config["CLOCK"]().astimezone(TOKYO).date()
+    try:
+        place = places.get_location(db.session, location)
+    except UnknownPlace:
+        raise click.ClickException(f"unknown location {location!r}") from None
+    now = current_app.config["CLOCK"]()
+    day = now.astimezone(TOKYO).date()
     data = events.announce(db.session, place, "queue",
-                           {**display.queue_event(db.session, place, day, change="resync"),
+                           {**display.queue_event(db.session, place, day, now=now, change="resync"),
                             "resync": True})
     db.session.commit()  # the event goes out now, through the message queue
     if not current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):

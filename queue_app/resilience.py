@@ -2,7 +2,8 @@
 
 **One unit of work per request.** Routes and services never commit: ``QueueApp`` commits
 once after the view returned (so the events of the change go out, after commit), and
-rolls back when the view raised. A view that answers an error *without* raising (a form
+rolls back when the view raised, except for a domain error that ``keeps_record`` (a
+walk-in turned away by the reception cut-off is counted for the reports). A view that answers an error *without* raising (a form
 shown again with its messages, a sign-in failure that must still count) returns
 normally, and what it kept in the session is committed.
 
@@ -23,6 +24,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
+from .services.errors import DomainError
 
 log = logging.getLogger(__name__)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -77,6 +79,12 @@ class QueueApp(Flask):
     def dispatch_request(self):
         try:
             response = self._dispatch_retrying_reads()
+        except DomainError as error:
+            if error.keeps_record:
+                db.session.commit()
+            else:
+                _roll_back()
+            raise
         except BaseException:
             _roll_back()
             raise

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from queue_app.config import TOKYO
 from queue_app.extensions import db
 from queue_app.models import AuditEntry, Counter, Location, Reservation, Ticket
-from queue_app.services import accounts, booking
+from queue_app.services import accounts, booking, places
 from queue_app.services.credentials import sign_check_in
 
 PASSWORD = "correct horse battery"
@@ -44,7 +44,7 @@ def reserve(app, start: datetime, location: str = "honcho", service: str = "card
             name: str = "山田 花子") -> dict:
     """A booked reservation for ``start`` (booked a day ahead, whatever the clock says)."""
     with app.app_context():
-        place = booking.get_location(db.session, location)
+        place = places.get_location(db.session, location)
         procedure = booking.get_service(db.session, service)
         contact = booking.Contact(name, f"r-{uuid.uuid4().hex[:8]}@example.jp", None)
         reservation, _token = booking.book_slot(

@@ -147,8 +147,8 @@ class LobbyClient(Recorder):
             serving = {c: n for c, n in lobby["serving"].items() if n != data["number"]}
             serving[data["counter"]] = data["number"]
             lobby["serving"] = serving
-            if data["counter"] not in lobby["counters"]:
-                lobby["counters"].append(data["counter"])
+            if data["counter"] not in [c["name"] for c in lobby["counters"]]:
+                lobby["counters"].append({"name": data["counter"], "open": True, "until": None})
             call = {"number": data["number"], "counter": data["counter"], "called_at": data["called_at"]}
             lobby["recent"] = ([call] + [r for r in lobby["recent"] if r["number"] != data["number"]])[:8]
 
@@ -156,7 +156,7 @@ class LobbyClient(Recorder):
         """The lobby as this client holds it, in the snapshot's shape (without seq, location)."""
         with self.lock:
             lobby = self.lobby
-            order = {name: i for i, name in enumerate(lobby["counters"])}
+            order = {c["name"]: i for i, c in enumerate(lobby["counters"])}
             serving = sorted(({"number": n, "counter": c} for c, n in lobby["serving"].items()),
                              key=lambda row: order.get(row["counter"], len(order)))
             return {"serving": serving, "counters": list(lobby["counters"]),
@@ -166,11 +166,12 @@ class LobbyClient(Recorder):
 def snapshot_now(app, location: str = "honcho") -> dict:
     """The place's snapshot read straight from the database (no cache, no socket)."""
     from queue_app.extensions import db
-    from queue_app.services import display
+    from queue_app.services import display, places
 
     with app.app_context():
-        place = display.get_location(db.session, location)
-        snapshot = display.get_snapshot(db.session, place, app.config["CLOCK"]().date())
+        place = places.get_location(db.session, location)
+        now = app.config["CLOCK"]()
+        snapshot = display.get_snapshot(db.session, place, now.date(), now)
         db.session.rollback()
         return snapshot
 
@@ -271,7 +272,7 @@ def add_tickets(app, count: int, location: str = "honcho", service: str = "info-
         db.session.flush()
         if announce:
             announce_event(db.session, place, "queue",
-                           queue_event(db.session, place, now.date(), change="issue"))
+                           queue_event(db.session, place, now.date(), now=now, change="issue"))
         db.session.commit()
         return numbers
 
@@ -370,13 +371,13 @@ def reservation_ticket(app, base: str, name: str = "山田 花子", start: datet
     from datetime import timedelta
 
     from queue_app.extensions import db
-    from queue_app.services import booking
+    from queue_app.services import booking, places
     from queue_app.services.credentials import sign_check_in
 
     now = app.config["CLOCK"]()
     start = start or now.replace(minute=15, second=0, microsecond=0)
     with app.app_context():
-        place = booking.get_location(db.session, "honcho")
+        place = places.get_location(db.session, "honcho")
         procedure = booking.get_service(db.session, "card-pickup")
         contact = booking.Contact(name, f"r-{uuid.uuid4().hex[:8]}@example.jp", None)
         reservation, _token = booking.book_slot(

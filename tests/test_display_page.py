@@ -520,3 +520,27 @@ def test_axe_finds_nothing_serious_on_the_lobby_screen(page, lobby):
         call_next(lobby.url, lobby.token, lobby.counters[counter])
     expect(page.locator('.counter-tile[data-counter="窓口2"] .counter-number')).not_to_have_text("—")
     assert axe_violations(page) == [], describe(axe_violations(page))
+
+
+def test_a_counter_away_for_lunch_and_reception_closed_show_on_the_screen(page, lobby, clock):
+    """A counter closed until 13:00 keeps its tile and says when it is back; when the
+    kiosk turns a walk-in away (受付終了), a banner says so with the next opening."""
+    open_display(page, lobby.url)
+    closing = api(lobby.url, "POST", f"/counters/{lobby.counters['窓口3']}/close", lobby.token,
+                  json={"until": "2027-01-12T13:00:00+09:00"})
+    assert closing.status_code == 200, closing.text
+    tile = page.locator('.counter-tile[data-counter="窓口3"]')
+    expect(tile).to_have_class(re.compile(r"\bis-closed\b"))
+    expect(tile.locator(".counter-note")).to_have_text(re.compile(r"^13:00再開\s+Back at 13:00$"))
+    expect(page.locator("#reception")).to_be_hidden()
+
+    clock.set(2027, 1, 12, 16, 20)
+    for _ in range(30):
+        answer = api(lobby.url, "POST", "/tickets", lobby.token, json={"location": "honcho", "service": "reissue"})
+        if answer.status_code == 409:
+            break
+        assert answer.status_code == 201, answer.text
+    assert answer.json()["code"] == "reception_closed"
+    expect(page.locator("#reception")).to_be_visible()
+    expect(page.locator("#reception")).to_contain_text("本日の受付は終了しました")
+    expect(page.locator("#reception-next")).to_contain_text("1/13(水) 08:30")

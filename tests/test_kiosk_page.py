@@ -440,3 +440,36 @@ def test_axe_finds_nothing_serious_on_the_kiosk_in_any_language(app, client, clo
         page.locator("#refusal-back").click()
         _ready(page)
     assert found == {}, "\n".join(f"{name}:\n{text}" for name, text in found.items())
+
+
+def test_after_reception_closes_the_kiosk_says_so_kindly_with_the_next_opening(app, clock, live_server, page):
+    """受付終了: at 16:20 with a queue the counters cannot finish by 17:15, the button a
+    resident presses is refused in both languages with the next morning's opening, and
+    the start screen then offers no walk-in number."""
+    clock.set(2027, 1, 12, 16, 20)
+    server, token = live_server(app), kiosk_token(app)
+    client = app.test_client()
+
+    def issue():
+        return client.post("/api/v1/tickets", json={"location": "honcho", "service": "reissue"},
+                           headers={"Authorization": f"Bearer {token}"})
+
+    for _ in range(8):
+        assert issue().status_code == 201
+    open_kiosk(page, server, token)
+    _ready(page)
+    expect(page.locator("#walkin-buttons .walkin-button")).to_have_count(8)  # the offer is read
+    assert issue().status_code == 201  # the ninth: now a tenth could not be called in time
+    page.get_by_role("button", name=re.compile("紛失による再発行")).click()
+
+    expect(page.locator("#refusal-heading")).to_contain_text("本日の受付は終了しました")
+    expect(page.locator("#refusal-heading")).to_contain_text("Reception has closed for today")
+    expect(page.locator("#refusal-ja")).to_contain_text("次の受付は1月13日(水) 8:30からです")
+    expect(page.locator("#refusal-en")).to_contain_text("Reception opens again on")
+    expect(page.locator("#refusal-walkin")).to_be_hidden()
+
+    page.reload()
+    _ready(page)
+    expect(page.locator("#walkin-none")).to_contain_text("本日の受付は終了しました")
+    expect(page.locator("#walkin-none")).to_contain_text("次の受付は1月13日(水) 8:30から")
+    expect(page.locator("#walkin-buttons .walkin-button")).to_have_count(0)

@@ -24,7 +24,8 @@ from tests.realtime_support import (LobbyClient, Recorder, add_counters, add_tic
                                     counter_ids, display_token, quick_websocket_close,
                                     snapshot_now, staff_token)
 
-SNAPSHOT_KEYS = {"seq", "location", "serving", "recent", "waiting", "counters"}
+SNAPSHOT_KEYS = {"seq", "location", "serving", "recent", "waiting", "counters", "reception",
+                 "reception_reason", "next_opening"}
 
 
 def db_seq(app, slug="honcho") -> int:
@@ -90,11 +91,15 @@ def test_snapshot_on_connect_shows_numbers_counters_and_waiting_bands(server):
     assert snapshot["recent"][0]["number"] == called["number"]
     assert snapshot["recent"][0]["called_at"] == "2027-01-12T10:00:00+09:00"
     assert snapshot["waiting"] == {"priority": 0, "reservation": 0, "walk_in": 3}
-    assert snapshot["counters"] == ["窓口1", "窓口2", "窓口3"]
+    assert snapshot["counters"] == [{"name": f"窓口{i}", "open": True, "until": None} for i in (1, 2, 3)]
+    assert (snapshot["reception"], snapshot["reception_reason"]) == ("open", None)
     with server.app.app_context():  # what a queue event carries is the snapshot's own
         place = db.session.scalar(select(Location).where(Location.slug == "honcho"))
-        lobby = get_lobby(db.session, place, server.app.config["CLOCK"]().date())
-        assert lobby == {key: snapshot[key] for key in ("serving", "counters", "recent")}
+        now = server.app.config["CLOCK"]()
+        lobby = get_lobby(db.session, place, now.date(), now)
+        assert lobby == {key: snapshot[key] for key in lobby}
+        assert set(lobby) == {"serving", "counters", "recent", "reception", "reception_reason",
+                              "next_opening"}
 
 
 def test_a_place_sees_only_its_own_events(server):
@@ -351,7 +356,8 @@ def test_a_correct_client_follows_every_change_from_the_events_alone(server):
     act(f"/tickets/{walk_ins[3]['id']}/prioritise", json={"reason": "wheelchair"})
     assert _settled(server, client) == _fresh(server)
     act(f"/counters/{server.counters['窓口3']}/close", json={})
-    assert _settled(server, client)["counters"] == ["窓口1", "窓口2"] == _fresh(server)["counters"]
+    names = [c["name"] for c in _settled(server, client)["counters"]]
+    assert names == ["窓口1", "窓口2"] == [c["name"] for c in _fresh(server)["counters"]]
     act(f"/counters/{server.counters['窓口3']}/open")
     assert _settled(server, client) == _fresh(server)
 

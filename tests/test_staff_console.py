@@ -365,3 +365,31 @@ def test_axe_finds_nothing_serious_on_the_sign_in_page_and_the_console(app, cloc
     expect(page.locator("#noshow-dialog")).to_be_visible()
     found = axe_violations(page)
     assert found == [], describe(found)
+
+
+def test_after_reception_closes_the_clerk_sees_it_and_may_still_issue_a_number(app, clock, live_server, page):
+    """受付終了 shows in the console; issuing without the override is refused with the
+    reason, and with it (an urgent case) the number is issued."""
+    clock.set(2027, 1, 12, 16, 20)
+    server, kiosk, username = live_server(app), kiosk_token(app), staff_user(app)
+    log_in(page, server, username)
+    expect(page.locator("#reception-state")).to_be_hidden()
+    for _ in range(30):
+        answer = requests.post(f"{server.url}/api/v1/tickets", json={"location": "honcho", "service": "reissue"},
+                               headers={"Authorization": f"Bearer {kiosk}"}, timeout=10)
+        if answer.status_code == 409:
+            break
+    assert answer.json()["code"] == "reception_closed"
+    expect(page.locator("#reception-state")).to_be_visible()  # live, from the lobby's events
+    expect(page.locator("#reception-state")).to_contain_text("本日の受付は終了しました")
+
+    page.get_by_label("手続き", exact=False).first.select_option("pin-reset")
+    override = page.get_by_label("受付終了後でも発券する", exact=False)
+    expect(override).to_be_visible()
+    override.uncheck()
+    page.get_by_role("button", name="発券する").click()
+    expect(page.locator("#walkin-result")).to_contain_text("本日の受付は終了しています")
+    override.check()
+    page.get_by_role("button", name="発券する").click()
+    expect(page.locator("#walkin-result")).to_contain_text("を発券しました")
+    expect(override).not_to_be_checked()  # one urgent case at a time

@@ -165,3 +165,12 @@ def test_the_page_speaks_the_residents_language_under_the_japanese(page, hall):
     page.wait_for_function("() => window.__spoken.length >= 1")
     spoken = page.evaluate("() => window.__spoken")
     assert [s["lang"] for s in spoken] == ["ja-JP"] and "窓口2" in spoken[0]["text"]
+
+
+def test_the_wait_is_a_range_a_resident_understands(page, hall):
+    tickets = [walk_in(hall) for _ in range(4)]  # three counters: the fourth waits a service
+    mine = tickets[3]
+    assert mine["estimated_wait_minutes"] == 15 and mine["estimated_wait_range"] == [10, 20]
+    open_ticket(page, hall, mine["id"])
+    expect(page.locator("#wait")).to_contain_text("約10〜20分")
+    expect(page.locator("#wait")).to_contain_text("about 10–20 min")

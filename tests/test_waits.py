@@ -28,20 +28,21 @@ def test_a_closed_counter_slows_the_queue_and_none_open_means_no_estimate(desk):
 
 def test_observed_service_times_replace_the_default(make_app, clock, backend):
     desk = Desk(make_app(backend), clock)
-    for minutes in (4, 8):  # two done tickets: mean 6 minutes
+    for minutes in (4, 8):  # two done tickets, from call to completion
         ticket = desk.walk_in()
         desk.called_number()
         desk.act(ticket["id"], "start")
         desk.clock.advance(minutes=minutes)
         desk.act(ticket["id"], "complete")
+    # The newest weighs most (8 × 1, 4 × 0.8), the planned 15 minutes as three older ones
+    # (× 0.64): (8 + 3.2 + 0.64 × 3 × 15) / (1 + 0.8 + 1.92) = 10.75 minutes.
     waiting = [desk.walk_in(advance=0) for _ in range(7)]
-    assert [view(desk, t["id"])[1] for t in waiting] == [0, 0, 0, 6, 6, 6, 12]
-    # Another procedure has no data yet: 15 minutes.
+    assert [view(desk, t["id"])[1] for t in waiting] == [0, 0, 0, 11, 11, 11, 22]
+    # Another procedure has no data yet: 15 minutes. Played forward on three counters,
+    # the tenth ticket is called when 窓口1 has served three reissues (3 × 10.75).
     other = [desk.walk_in("pin-reset", advance=0) for _ in range(3)]
-    # Seven reissue tickets ahead (mean 6) and two pin-reset (15) on three counters.
-    position, minutes = view(desk, other[2]["id"])
-    assert position == 10
-    assert minutes == 3 * round((7 * 6 + 2 * 15) / 9)
+    assert view(desk, other[0]["id"]) == (8, 22)
+    assert view(desk, other[2]["id"]) == (10, 33)
 
 
 def test_what_is_left_at_busy_counters_counts(desk):
@@ -80,9 +81,9 @@ def test_a_ticket_sent_to_one_counter_waits_for_that_counter(desk):
     # W-003 waits behind W-001 (same counter), not behind W-002 (窓口1 does not serve it).
     assert view(desk, third["id"]) == (2, 15)
     assert view(desk, second["id"]) == (1, 0)
-    # An untargeted ticket that 窓口1 could call does compete.
+    # An untargeted ticket that 窓口1 could call is ahead, but 窓口2 calls it: no longer wait.
     desk.set_counter_services(0, ["pin-reset", "reissue"])
-    assert view(desk, third["id"]) == (3, 30)
+    assert view(desk, third["id"]) == (3, 15)
 
 
 def test_called_and_finished_tickets(desk):

@@ -4,8 +4,8 @@
  *
  * KIOSK_TEXT: the screens' words (elements with data-t="key"). KIOSK_MESSAGES: every
  * refusal, telling the resident what happened and what to do next; {early} and {late}
- * are the check-in window (minutes) from the page's settings; {opens}, {date} and
- * {place} are filled in with KIOSK_TEXT's "opens", "date" and "place" when the API's
+ * are the check-in window (minutes) from the page's settings; {opens}, {date}, {next} and
+ * {place} are filled in with KIOSK_TEXT's "opens", "date", "next_opening" and "place" when the API's
  * answer has them, and vanish when it has not.
  *
  * The three values below are plain JSON (tests/test_translations.py reads them and
@@ -319,6 +319,15 @@ window.KIOSK_TEXT = {
     "vi": "khoảng {minutes} phút",
     "pt-BR": "cerca de {minutes} min"
   },
+  "wait_range": {
+    "ja": "約{low}〜{high}分",
+    "easy-ja": "だいたい {low}〜{high}分（ふん）",
+    "en": "about {low}–{high} min",
+    "zh-Hans": "约{low}～{high}分钟",
+    "ko": "약 {low}~{high}분",
+    "vi": "khoảng {low}–{high} phút",
+    "pt-BR": "cerca de {low} a {high} min"
+  },
   "ahead_one": {
     "ja": "1人",
     "easy-ja": "1人（ひとり）",
@@ -372,6 +381,15 @@ window.KIOSK_TEXT = {
     "ko": "{time}부터 접수할 수 있습니다. ",
     "vi": " Bạn có thể làm thủ tục từ {time}.",
     "pt-BR": " Você poderá fazer o check-in a partir das {time}."
+  },
+  "next_opening": {
+    "ja": "次の受付は{date} {time}からです。",
+    "easy-ja": "つぎの 受付（うけつけ）は {date} {time}からです。",
+    "en": " Reception opens again on {date} at {time}.",
+    "zh-Hans": "下次受理时间为{date} {time}起。",
+    "ko": "다음 접수는 {date} {time}부터입니다. ",
+    "vi": " Lần tiếp nhận tiếp theo: {date} lúc {time}.",
+    "pt-BR": " A recepção reabre em {date} às {time}."
   },
   "date": {
     "ja": "ご予約日は{date}です。",
@@ -575,6 +593,26 @@ window.KIOSK_MESSAGES = {
       "ko": "죄송합니다. 지금은 번호표를 드릴 수 없습니다. 접수 시간을 확인하시고 다시 방문해 주십시오.",
       "vi": "Xin lỗi, hiện không thể cấp số thứ tự. Vui lòng xem giờ làm việc và quay lại sau.",
       "pt-BR": "Desculpe, não podemos emitir senhas agora. Confira o horário de funcionamento e volte outra hora."
+    }
+  },
+  "reception_closed": {
+    "title": {
+      "ja": "本日の受付は終了しました",
+      "easy-ja": "きょうの 受付（うけつけ）は おわりました",
+      "en": "Reception has closed for today",
+      "zh-Hans": "今日受理已结束",
+      "ko": "오늘 접수는 마감되었습니다",
+      "vi": "Hôm nay đã hết giờ tiếp nhận",
+      "pt-BR": "A recepção de hoje está encerrada"
+    },
+    "text": {
+      "ja": "本日は多くの方がお待ちのため、閉庁時刻までにお呼びできる見込みがなく、番号札の発行を終了しました。ご不便をおかけして申し訳ありません。{next}ご予約いただくと、お待たせせずに手続きできます。",
+      "easy-ja": "きょうは 待（ま）っている 人（ひと）が 多（おお）いので、番号札（ばんごうふだ）を 出（だ）すのを おわりにしました。ごめんなさい。{next}予約（よやく）すると、待（ま）たないで 手続（てつづ）きが できます。",
+      "en": "Many residents are waiting today and we could not call you before the counters close, so we have stopped giving numbers. We are sorry.{next} With a reservation you will not have to wait.",
+      "zh-Hans": "今天等候的人较多，窗口关闭前无法为您叫号，因此已停止发放号码牌。非常抱歉。{next}预约后可免于等候。",
+      "ko": "오늘은 기다리시는 분이 많아 창구 마감 전까지 호출해 드리기 어려워 번호표 발급을 마감했습니다. 죄송합니다. {next}예약하시면 기다리지 않고 처리하실 수 있습니다.",
+      "vi": "Hôm nay có nhiều người đang chờ và chúng tôi không thể gọi số trước giờ đóng cửa, nên đã ngừng cấp số thứ tự. Xin lỗi quý vị.{next} Nếu đặt lịch hẹn, quý vị sẽ không phải chờ.",
+      "pt-BR": "Há muitas pessoas aguardando hoje e não conseguiríamos chamá-lo antes do fechamento, por isso encerramos a emissão de senhas. Pedimos desculpas.{next} Com uma reserva, você não precisará esperar."
     }
   },
   "service_not_offered": {

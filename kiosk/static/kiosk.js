@@ -32,6 +32,7 @@
   let lastKeyAt = 0;
   let second = DEFAULT_LANGUAGE;
   let walkInReason = "closed"; // why there are no walk-in buttons, when there are none
+  let walkInOffer = {}; // the last walk-in offer (its next_opening after 受付終了)
   let languageTimer = null;
 
   const settings = (() => {
@@ -223,6 +224,7 @@
     walkIns = list.filter((service) => service.walk_in !== false);
     walkIns.forEach((service) => { serviceNames[service.slug] = service.name; });
     walkInReason = (!Array.isArray(result.data) && result.data.reason) || "closed";
+    walkInOffer = Array.isArray(result.data) ? {} : result.data;
     renderWalkIns($("walkin-buttons"), walkIns);
     showNoWalkIns();
   }
@@ -234,6 +236,10 @@
     if (!none.hidden) {
       const message = MESSAGES[walkInReason] || MESSAGES.closed;
       none.textContent = `${pick(message.title, "ja")} / ${pick(message.title, second.code)}`;
+      if (walkInReason === "reception_closed") {
+        // 受付終了: say why and when reception opens again, in both languages.
+        none.textContent += ` ${fill(message, "ja", walkInOffer)} ${fill(message, second.code, walkInOffer)}`;
+      }
     }
   }
 
@@ -299,8 +305,12 @@
     hour: "2-digit", minute: "2-digit",
   });
 
-  function waitText(minutes) {
+  // The range the estimate gives (「約15〜25分」), else its point, else a dash.
+  function waitText(minutes, range) {
     if (minutes === null || minutes === undefined) return "—";
+    if (minutes > 0 && Array.isArray(range) && range[1] > range[0]) {
+      return both("wait_range", { low: range[0], high: range[1] });
+    }
     return minutes <= 0 ? both("wait_soon") : both("wait_minutes", { minutes });
   }
 
@@ -320,7 +330,7 @@
   function showTicket(ticket, already) {
     $("ticket-number").textContent = ticket.number;
     $("ticket-service").textContent = serviceText(ticket.service);
-    $("ticket-wait").textContent = waitText(ticket.estimated_wait_minutes);
+    $("ticket-wait").textContent = waitText(ticket.estimated_wait_minutes, ticket.estimated_wait_range);
     $("ticket-ahead").textContent = aheadText(ticket);
     $("ticket-issued").textContent = ticket.issued_at
       ? `${both("issued")} ${timeFormat.format(new Date(ticket.issued_at))}` : "";
@@ -353,6 +363,14 @@
     }).format(day);
   }
 
+  // "次の受付は12月4日(金) 8:30からです。" from the API's next_opening, "" without one.
+  function nextOpening(when, code) {
+    if (!when) return "";
+    const at = new Date(when);
+    const language = code === "ja" ? { locale: "ja-JP", weekday: "short" } : second;
+    return t("next_opening", code, { date: dateIn(language, at), time: clockFormat.format(at) });
+  }
+
   // A refusal's text in Japanese ("ja") or the second language, with the API's details.
   function fill(message, code, problem) {
     const opens = problem.opens_at ? clockFormat.format(new Date(problem.opens_at)) : "";
@@ -364,6 +382,7 @@
       early: body.dataset.earlyMinutes,
       late: body.dataset.lateMinutes,
       opens: opens ? t("opens", code, { time: opens }) : "",
+      next: nextOpening(problem.next_opening, code),
       date: day ? t("date", code, { date: dateIn(code === "ja" ? { locale: "ja-JP", weekday: "short" } : second, day) }) : "",
       place: place ? t("place", code, { place: japanese ? place.ja : place.en }) : "",
     });

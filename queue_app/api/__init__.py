@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..services.errors import DomainError
-from . import auth, catalogue, queue, reservations, tickets
+from . import auth, catalogue, congestion, queue, reports, reservations, staffing, tickets
 from ..problems import ProblemApi, handle_domain_error, handle_unexpected
 
 # Every request body is screened for a My Number, NUL and surrogates app-wide (screening.py).
-BLUEPRINTS = (catalogue.blp, reservations.blp, queue.blp, tickets.blp, auth.blp)
+BLUEPRINTS = (catalogue.blp, reservations.blp, queue.blp, tickets.blp, auth.blp, reports.blp,
+              staffing.blp, congestion.blp)
 
 
 def init_api(app, api: ProblemApi, csrf) -> None:

@@ -33,6 +33,7 @@ from ..problems import handle_domain_error
 from ..services import accounts, credentials
 from ..services.errors import Forbidden, TooManyAttempts, Unauthorized
 from .schemas_queue import LoginIn, SessionOut, TokenOut
+from .. import clock
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Staff sign-in")
 
@@ -70,15 +71,12 @@ def _bearer() -> str | None:
     return token.strip() or None
 
 
-def _now():
-    return current_app.config["CLOCK"]()
-
 
 def _token_actor(token: str, devices_first: bool) -> Actor | None:
     """Whose token this is: a staff user's or a device's. The likelier owner is asked
     first (a kiosk's routes: the device), so the usual request costs one query."""
     def as_user():
-        user = accounts.user_for_token(db.session, token, _now())
+        user = accounts.user_for_token(db.session, token, clock.now())
         return Actor(user=user) if user is not None else None
 
     def as_device():
@@ -118,6 +116,13 @@ def require_staff() -> Actor:
         raise Unauthorized("Sign in as staff: a bearer token or the console's session.")
     if not actor.is_staff:
         raise Forbidden("Only staff may do this.")
+    return actor
+
+
+def require_admin() -> Actor:
+    actor = require_staff()
+    if actor.user.role != "admin":
+        raise Forbidden("Only an administrator may do this.")
     return actor
 
 
@@ -169,6 +174,11 @@ def staff_required(view):
     return _guarded(view, require_staff, [{"bearerAuth": []}, {"consoleSession": []}])
 
 
+def admin_required(view):
+    """Let the view run for administrators only (the back office)."""
+    return _guarded(view, require_admin, [{"bearerAuth": []}, {"consoleSession": []}])
+
+
 def kiosk_required(view):
     """Let the view run for a kiosk device only."""
     return _guarded(view, require_kiosk, [{"bearerAuth": []}])
@@ -204,7 +214,7 @@ def _login_limit() -> str:
 @blp.response(200, TokenOut)
 def create_token(body):
     """Sign in as staff: a bearer token for ``Authorization: Bearer …``."""
-    now = _now()
+    now = clock.now()
     try:
         user = accounts.authenticate(db.session, body["username"], body["password"], now,
                                      login_source())
@@ -221,8 +231,7 @@ def create_token(body):
     hours = current_app.config["STAFF_TOKEN_HOURS"]
     token = accounts.issue_token(db.session, user, now, hours)
     expires_at = now + timedelta(hours=hours)  # as issue_token stored it
-    return {"token": token, "expires_at": expires_at,
-            "user": {"id": user.id, "username": user.username, "role": user.role}}
+    return {"token": token, "expires_at": expires_at, "user": user}
 
 
 @blp.delete("/auth/token")
@@ -230,7 +239,7 @@ def create_token(body):
 def revoke_token():
     """Sign out: the bearer token of this request stops working at once."""
     token = _bearer()
-    if token is None or accounts.user_for_token(db.session, token, _now()) is None:
+    if token is None or accounts.user_for_token(db.session, token, clock.now()) is None:
         raise Unauthorized("Give the staff bearer token to revoke.")
     accounts.revoke_token(db.session, token)
     return ""
@@ -242,8 +251,7 @@ def revoke_token():
 def get_session():
     """Who is signed in, and the CSRF token a console session sends in ``X-CSRFToken``."""
     actor = g.actor
-    body = {"user": {"id": actor.user.id, "username": actor.user.username,
-                     "role": actor.user.role}, "via": actor.via}
+    body = {"user": actor.user, "via": actor.via}
     if actor.via == "session":
         body["csrf_token"] = generate_csrf()
     return body

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import Location, Service
 from ..services import booking
 from .schemas import AvailabilityOut, AvailabilityQuery, LocationOut, ServiceOut
+from .. import clock
 
 blp = Blueprint("catalogue", __name__, url_prefix="/api/v1", description="Places, procedures, availability")
 
@@ -17,17 +18,14 @@ blp = Blueprint("catalogue", __name__, url_prefix="/api/v1", description="Places
 @blp.response(200, LocationOut(many=True))
 def list_locations():
     """The places residents can visit."""
-    places = db.session.scalars(select(Location).order_by(Location.id))
-    return [{"slug": p.slug, "name": p.name()} for p in places]
+    return db.session.scalars(select(Location).order_by(Location.id)).all()
 
 
 @blp.get("/services")
 @blp.response(200, ServiceOut(many=True))
 def list_services():
     """The procedures offered at the counters."""
-    services = db.session.scalars(select(Service).order_by(Service.position))
-    return [{"slug": s.slug, "name": s.name(), "duration_minutes": s.duration_minutes,
-             "reservable": s.reservable} for s in services]
+    return db.session.scalars(select(Service).order_by(Service.position)).all()
 
 
 @blp.get("/availability")
@@ -37,5 +35,5 @@ def get_availability(query):
     """A day's slots for a procedure at a place, with what remains of each."""
     location, service = booking.get_place_and_service(db.session, query["location"], query["service"])
     return booking.get_availability(
-        db.session, location, service, query["date"], current_app.config["CLOCK"](),
+        db.session, location, service, query["date"], clock.now(),
         booking.BookingPolicy.from_config(current_app.config))

@@ -10,8 +10,8 @@ from ..extensions import db, limiter
 from ..limits import contact_key
 from ..links import check_in_payload, qr_png
 from ..services import booking
-from .schemas import ReservationIn, ReservationOut, TokenQuery
-from .serialize import reservation_json
+from .schemas import ReservationIn, ReservationOut, ReservationView, TokenQuery
+from .. import clock
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/v1", description="Reservations")
 
@@ -32,8 +32,8 @@ def create_reservation(body):
     location, service = booking.get_place_and_service(db.session, body["location"], body["service"])
     reservation, token = booking.book_slot(
         db.session, location=location, service=service, start=body["start"], contact=contact,
-        now=current_app.config["CLOCK"](), policy=booking.BookingPolicy.from_config(current_app.config))
-    return reservation_json(reservation, token)
+        now=clock.now(), policy=booking.BookingPolicy.from_config(current_app.config))
+    return ReservationView(reservation, token, current_app.config)
 
 
 @blp.get("/reservations/<code>")
@@ -42,7 +42,7 @@ def create_reservation(body):
 def get_reservation(query, code):
     """A reservation, for whoever holds its token."""
     reservation = booking.get_reservation(db.session, code, query["token"])
-    return reservation_json(reservation, query["token"])
+    return ReservationView(reservation, query["token"], current_app.config)
 
 
 @blp.delete("/reservations/<code>")
@@ -51,8 +51,8 @@ def get_reservation(query, code):
 def cancel_reservation(query, code):
     """Cancel a reservation; its slot is free again at once."""
     reservation = booking.get_reservation(db.session, code, query["token"])
-    booking.cancel_reservation(db.session, reservation, current_app.config["CLOCK"]())
-    return reservation_json(reservation, query["token"])
+    booking.cancel_reservation(db.session, reservation, clock.now())
+    return ReservationView(reservation, query["token"], current_app.config)
 
 
 @blp.get("/reservations/<code>/qr.png")

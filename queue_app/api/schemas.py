@@ -1,13 +1,22 @@
 """Request and response schemas. The same classes validate requests and generate the
 OpenAPI document, so the two cannot disagree. Routes take instances: given a class,
-webargs builds a new schema for every request."""
+webargs builds a new schema for every request.
+
+Every JSON shape is written once, here: a response schema dumps the models (or a small
+view of a model and what goes with it, such as ``ReservationView``), and the routes
+return those, never a dict built beside the schema."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..i18n import STORED_CODES
+from ..links import base_url, check_in_payload, manage_path
+from ..models import Reservation
 from ..problems import Problem  # noqa: F401  every error body; ProblemApi documents it
 
 
@@ -31,14 +40,24 @@ class Names(Schema):
     en = fields.String()
 
 
+class NameOf(fields.Nested):
+    """``Names`` from a model's ``name()`` method (a place's, a procedure's)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Names, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value() if callable(value) else value, attr, obj, **kwargs)
+
+
 class LocationOut(Schema):
     slug = fields.String()
-    name = fields.Nested(Names)
+    name = NameOf()
 
 
 class ServiceOut(Schema):
     slug = fields.String()
-    name = fields.Nested(Names)
+    name = NameOf()
     duration_minutes = fields.Integer()
     reservable = fields.Boolean()
 
@@ -83,20 +102,47 @@ class TokenQuery(_In):
     token = fields.String(load_default=None)
 
 
-class ReservationOut(Schema):
-    code = fields.String()
+@dataclass(frozen=True)
+class ReservationView:
+    """What ``ReservationOut`` dumps: the reservation, the caller's ``token`` (only its
+    hash is stored) and the app's ``config``, which its links and payload depend on."""
+
+    reservation: Reservation
+    token: str
+    config: Mapping
+
+
+class ReservationFields(Schema):
+    """What every shape of a reservation says, read from the view's ``reservation``."""
+
+    code = fields.String(attribute="reservation.code")
+    status = fields.String(attribute="reservation.status")
+    service = fields.String(attribute="reservation.service.slug")
+    start = fields.AwareDateTime(attribute="reservation.starts_at")
+    end = fields.AwareDateTime(attribute="reservation.ends_at")
+    name = fields.String(attribute="reservation.name", allow_none=True)
+    language = fields.String(attribute="reservation.language")
+    proxy = fields.Boolean(attribute="reservation.proxy")
+
+
+class ReservationOut(ReservationFields):
+    """The Reservation of the contract, dumped from a ``ReservationView``."""
+
     token = fields.String()
-    status = fields.String()
-    location = fields.String()
-    service = fields.String()
-    start = fields.AwareDateTime()
-    end = fields.AwareDateTime()
-    name = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    language = fields.String()
-    proxy = fields.Boolean()
-    manage_url = fields.String()
-    qr_url = fields.String()
-    check_in_payload = fields.String()
+    location = fields.String(attribute="reservation.location.slug")
+    email = fields.String(attribute="reservation.email", allow_none=True)
+    phone = fields.String(attribute="reservation.phone", allow_none=True)
+    manage_url = fields.Method("_manage_url", metadata={"type": "string"})
+    qr_url = fields.Method("_qr_url", metadata={"type": "string"})
+    check_in_payload = fields.Method("_check_in_payload", metadata={"type": "string"})
+
+    def _manage_url(self, view: ReservationView) -> str:
+        return base_url(view.config) + manage_path(view.reservation.code, view.token)
+
+    def _qr_url(self, view: ReservationView) -> str:
+        return (f"{base_url(view.config)}/api/v1/reservations/{view.reservation.code}/qr.png"
+                f"?token={quote(view.token)}")
+
+    def _check_in_payload(self, view: ReservationView) -> str:
+        return check_in_payload(view.config, view.reservation.code)
 

@@ -6,25 +6,23 @@ from __future__ import annotations
 from flask import current_app, g
 from flask_smorest import Blueprint
 
+from .. import clock
 from ..extensions import db
 from ..services import booking, checkin, queue, transitions, waits
-from ..services.errors import Invalid, NotFound
+from ..services.errors import Forbidden, Invalid, NotFound
 from .auth import ensure_own_location, kiosk_or_staff_required, kiosk_required, staff_required
-from .schemas_queue import (CancelIn, CheckInIn, PrioritiseIn, TicketEnvelope, TicketOut, TransferIn,
-                            WalkInIn, ticket_json)
+from .schemas_queue import (CancelIn, CheckInIn, PrioritiseIn, TicketEnvelope, TicketOut, TicketView,
+                            TransferIn, WalkInIn)
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1", description="Tickets and check-in")
 
 
-def _now():
-    return current_app.config["CLOCK"]()
 
-
-def ticket_body(ticket, now, staff: bool = False) -> dict:
-    """The Ticket JSON, with its place in the queue; built before the commit so the
-    answer needs no second transaction."""
-    position, wait = waits.estimate_ticket(db.session, ticket, now)
-    return ticket_json(ticket, position, wait, staff=staff)
+def ticket_body(ticket, now, staff: bool = False) -> TicketView:
+    """The ticket with its place in the queue, for ``TicketOut``; estimated before the
+    commit so the answer needs no second transaction."""
+    position, wait, wait_range = waits.ticket_estimate(db.session, ticket, now)
+    return TicketView(ticket, position, wait, wait_range, staff=staff)
 
 
 @blp.post("/check-ins")
@@ -34,13 +32,12 @@ def ticket_body(ticket, now, staff: bool = False) -> dict:
 @blp.alt_response(200, schema=TicketEnvelope, description="Scanned before: the same ticket")
 def create_check_in(body):
     """Check in with the reservation's QR payload: 201 a new ticket, 200 the same one again."""
-    now = _now()
+    now = clock.now()
     ticket, created = checkin.check_in(
         db.session, payload=body["payload"], device=g.actor.device, now=now,
         secret_key=current_app.config["SECRET_KEY"],
         policy=checkin.CheckInPolicy.from_config(current_app.config))
-    answer = {"ticket": ticket_body(ticket, now)}
-    return answer, 201 if created else 200
+    return {"ticket": ticket_body(ticket, now)}, 201 if created else 200
 
 
 @blp.post("/tickets")
@@ -48,14 +45,16 @@ def create_check_in(body):
 @blp.arguments(WalkInIn())
 @blp.response(201, TicketOut)
 def create_walk_in(body):
-    """A walk-in ticket for a procedure, if the place serves walk-ins now."""
-    now = _now()
+    """A walk-in ticket for a procedure, if the place serves walk-ins now and reception
+    is open (受付終了 answers 409 ``reception_closed``; staff may send ``override``)."""
+    now = clock.now()
     location, service = booking.get_place_and_service(db.session, body["location"], body["service"])
     ensure_own_location(g.actor, location)
+    if body["override"] and not g.actor.is_staff:
+        raise Forbidden("Only staff may issue a ticket after reception has closed.")
     ticket = queue.issue_walk_in(db.session, location=location, service=service, now=now,
-                                 actor=g.actor.name)
-    answer = ticket_body(ticket, now, staff=g.actor.is_staff)
-    return answer
+                                 actor=g.actor.name, override=body["override"])
+    return ticket_body(ticket, now, staff=g.actor.is_staff)
 
 
 @blp.get("/tickets/<ticket_id>")
@@ -63,15 +62,14 @@ def create_walk_in(body):
 def get_ticket(ticket_id):
     """A ticket with its position and estimated wait (public: the id is the secret)."""
     ticket = queue.get_ticket(db.session, ticket_id)
-    return ticket_body(ticket, _now()), 200, {"Cache-Control": "no-store"}
+    return ticket_body(ticket, clock.now()), 200, {"Cache-Control": "no-store"}
 
 
-def _act(ticket_id: str, action, **kwargs) -> dict:
-    now = _now()
+def _act(ticket_id: str, action, **kwargs) -> TicketView:
+    now = clock.now()
     ticket = queue.get_ticket(db.session, ticket_id, lock=True)
     action(db.session, ticket, now, g.actor.name, **kwargs)
-    answer = ticket_body(ticket, now, staff=True)
-    return answer
+    return ticket_body(ticket, now, staff=True)
 
 
 @blp.post("/tickets/<ticket_id>/undo")

@@ -3,9 +3,11 @@ from .accounts import ApiToken, Device, LoginThrottle, User
 from .audit import AuditEntry
 from .calendar import CalendarWindow, Closure, OpeningHours
 from .outbox import OutboxMessage
+from .ops import SchedulerHeartbeat  # noqa: F401  (the heartbeat table of /readyz)
 from .places import Counter, Location
 from .reservations import Reservation, Slot
 from .services import Service
+from .staffing import CounterSession, StaffedHour, TurnedAway
 from .states import (ACTIVE_STATUSES, AT_COUNTER, RESERVATION_MOVES, TICKET_MOVES, ReservationStatus,
                      TicketStatus)
 from .tickets import (BAND_NAMES, BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN, Ticket,
@@ -14,7 +16,7 @@ from .tickets import (BAND_NAMES, BAND_PRIORITY, BAND_RESERVATION, BAND_WALK_IN,
 __all__ = [
     "ACTIVE_STATUSES", "AT_COUNTER", "ApiToken", "AuditEntry", "BAND_NAMES",
     "BAND_PRIORITY", "BAND_RESERVATION", "BAND_WALK_IN", "CalendarWindow", "Closure",
-    "Counter", "Device", "Location", "LoginThrottle", "OpeningHours", "OutboxMessage",
-    "RESERVATION_MOVES", "Reservation", "ReservationStatus", "Service", "Slot",
-    "TICKET_MOVES", "Ticket", "TicketNumberCounter", "TicketStatus", "User",
+    "Counter", "CounterSession", "Device", "Location", "LoginThrottle", "OpeningHours", "OutboxMessage",
+    "RESERVATION_MOVES", "Reservation", "ReservationStatus", "Service", "Slot", "StaffedHour",
+    "TICKET_MOVES", "Ticket", "TicketNumberCounter", "TicketStatus", "TurnedAway", "User",
 ]

@@ -25,6 +25,9 @@ class Location(db.Model):
     # Sequence number of the place's realtime events; bumped in the transaction of the
     # change it announces so displays can detect a missed event.
     seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Reception cut-off (受付終了): no walk-in whose estimated call comes later than this
+    # many minutes before the counters close.
+    cutoff_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
 
     counters: Mapped[list["Counter"]] = relationship(
         back_populates="location", order_by="Counter.position")

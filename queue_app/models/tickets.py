@@ -60,6 +60,11 @@ class Ticket(db.Model):
     counter = relationship("Counter", foreign_keys=[counter_id])
     target_counter = relationship("Counter", foreign_keys=[target_counter_id])
 
+    # Not stored: (now, estimate) a walk-in was issued with (services/queue.py), so the
+    # answer to the kiosk does not play the day forward a second time; only that
+    # same moment's answer reads it (services/waits.py ``ticket_estimate``).
+    estimate_at_issue = None
+
 
 class TicketNumberCounter(db.Model):
     """The last number handed out per place, day and prefix (R, W)."""

@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from ..config import TOKYO
 from ..i18n import STORED_CODES
 from ..models import ACTIVE_STATUSES, RESERVATION_MOVES, Location, Reservation, ReservationStatus, Service, Slot
-from . import calendar, credentials, outbox, transitions
-from .errors import AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable, SlotFull
+from . import calendar, credentials, outbox, places, transitions
+from .errors import (AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable,
+                     SlotFull, UnknownPlace)
 from .privacy import my_number_fields
 from .upserts import INSERTS, dialect_of
 
@@ -51,13 +52,6 @@ class Contact:
     furigana: str | None = None
 
 
-def get_location(session, slug: str) -> Location:
-    location = session.scalar(select(Location).where(Location.slug == slug))
-    if location is None:
-        raise Invalid(f"unknown location {slug!r}", errors={"location": ["Unknown location."]})
-    return location
-
-
 _PLACE_AND_SERVICE = (select(Location, Service).join(Service, Service.slug == bindparam("service"))
                       .where(Location.slug == bindparam("location")))
 
@@ -66,7 +60,11 @@ def get_place_and_service(session, location_slug: str, service_slug: str) -> tup
     """Both, in one query (every booking reads them); an unknown one is named in the error."""
     row = session.execute(_PLACE_AND_SERVICE, {"location": location_slug, "service": service_slug}).first()
     if row is None:
-        get_location(session, location_slug)
+        try:
+            places.get_location(session, location_slug)
+        except UnknownPlace as error:  # named in a request body: bad input, not a 404
+            raise Invalid(f"unknown location {location_slug!r}",
+                          errors={"location": ["Unknown location."]}) from error
         get_service(session, service_slug)
         raise AssertionError("a place and a procedure that both exist always join")
     return row.Location, row.Service

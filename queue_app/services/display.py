@@ -11,12 +11,14 @@ lower or equal ``seq`` already in it.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from ..events import announce
 from ..models import AT_COUNTER, BAND_NAMES, Counter, Location, Ticket, TicketStatus
+from . import reception
+from .places import could_be_slug
 
 # How many of the latest calls the screen lists.
 RECENT_CALLS = 8
@@ -38,40 +40,34 @@ def waiting_counts(session, location: Location, day: date) -> dict:
     return counts
 
 
-def get_location(session, slug) -> Location | None:
-    """The place with this slug, or None (also for a slug that is not a string)."""
-    if not _is_slug(slug):
-        return None
-    return session.scalar(select(Location).where(Location.slug == slug))
-
-
 def get_seq(session, slug) -> int | None:
     """The place's event number now (one indexed read), or None for an unknown place."""
-    if not _is_slug(slug):
+    if not could_be_slug(slug):
         return None
     return session.scalar(select(Location.seq).where(Location.slug == slug))
 
 
-def _is_slug(slug) -> bool:
-    return isinstance(slug, str) and 0 < len(slug) <= 40
-
-
-def get_snapshot(session, location: Location, day: date) -> dict:
+def get_snapshot(session, location: Location, day: date, now: datetime) -> dict:
     """The display's starting picture of ``location`` on ``day``, with its ``seq``.
 
     ``{"seq", "location", "serving": [{"number", "counter"}],
-    "recent": [{"number", "counter", "called_at"}], "waiting": {...}, "counters": [...]}``.
-    ``counters`` (the open counters' names, in their order, and any closed one that
-    still has a resident) lets a screen show an idle counter too. Only numbers and
-    counters: nothing here may identify a resident.
+    "recent": [{"number", "counter", "called_at"}], "waiting": {...},
+    "counters": [{"name", "open", "until"}], "reception", "reception_reason",
+    "next_opening"}`` (``get_lobby``). Only numbers and counters: nothing here may
+    identify a resident.
     """
     seq = session.scalar(select(Location.seq).where(Location.id == location.id))
-    return {"seq": seq, "location": location.slug, **get_lobby(session, location, day),
+    return {"seq": seq, "location": location.slug, **get_lobby(session, location, day, now),
             "waiting": waiting_counts(session, location, day)}
 
 
-def get_lobby(session, location: Location, day: date) -> dict:
-    """``{"serving", "counters", "recent"}`` of the snapshot: the counters and the calls."""
+def get_lobby(session, location: Location, day: date, now: datetime) -> dict:
+    """``{"serving", "counters", "recent"}`` of the snapshot (the counters and the
+    calls) and the state of reception (services/reception.py ``state``).
+
+    ``counters`` lists, in their order, the open counters, any closed one that still
+    has a resident, and those closed for a while (``until``: when the clerk is back,
+    so the screen says 「13:00再開」); a counter closed for the day is left out."""
     counters = list(session.scalars(select(Counter).where(Counter.location_id == location.id)
                                     .order_by(Counter.position, Counter.id)))
     names = {counter.id: counter.name for counter in counters}
@@ -90,22 +86,28 @@ def get_lobby(session, location: Location, day: date) -> dict:
             .where(today, Ticket.called_at.is_not(None), Ticket.counter_id.is_not(None))
             .order_by(Ticket.called_at.desc(), Ticket.number.desc()).limit(RECENT_CALLS))
     ]
+    shown = [c for c in counters if c.is_open or c.id in latest or c.closed_until is not None]
+    desk = reception.state(session, location, now)
+    opening = desk["next_opening"]
     return {
         "serving": serving,
-        "counters": [c.name for c in counters if c.is_open or c.id in latest],
+        "counters": [{"name": c.name, "open": c.is_open,
+                      "until": c.closed_until.isoformat() if c.closed_until else None} for c in shown],
         "recent": recent,
+        "reception": desk["reception"], "reception_reason": desk["reception_reason"],
+        "next_opening": opening.isoformat() if opening else None,
     }
 
 
 # ---------------------------------------------------------------- events
 
-def announce_queue(session, location: Location, day: date, *, change: str = "update",
-                   ticket: Ticket | None = None) -> dict:
+def announce_queue(session, location: Location, day: date, *, now: datetime,
+                   change: str = "update", ticket: Ticket | None = None) -> dict:
     """Tell the place's displays that the queue changed (``change``: which move; the
     payload is ``queue_event``'s, enough to redraw the screen)."""
     session.flush()
     return announce(session, location, "queue",
-                    queue_event(session, location, day, change=change, ticket=ticket))
+                    queue_event(session, location, day, now=now, change=change, ticket=ticket))
 
 
 def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
@@ -133,22 +135,23 @@ def called_event(session, ticket: Ticket, counter: Counter, recall: bool) -> dic
     }
 
 
-def queue_event(session, location: Location, day: date, *, change: str,
+def queue_event(session, location: Location, day: date, *, now: datetime, change: str,
                 ticket: Ticket | None = None) -> dict:
     """The payload of ``queue``: ``waiting`` (the contract's), and what else changed.
 
     ``change`` names the move (``issue``, ``check_in``, ``start``, ``complete``,
     ``no_show``, ``cancel``, ``transfer``, ``prioritise``, ``counter``, ``closing``,
-    ``resync``, ``update`` for any other);
+    ``reception`` (a walk-in turned away: 受付終了), ``resync``, ``update`` for any other);
     ``ticket`` (``{"number", "status"}``) is the ticket it moved, so its phone follows
     without asking. A move outside ``WAITING_ONLY`` may free, open or close a counter
     or take a call back (a transfer): the event then also carries the snapshot's
-    ``serving``, ``counters`` and ``recent``, whole. An ``issue`` is a walk-in ticket
+    ``serving``, ``counters``, ``recent`` and reception, whole (so 受付終了 reaches the
+    screens at the latest with the next completion or counter change). An ``issue`` is a walk-in ticket
     put behind every other: nobody's place or estimated wait changes with it.
     """
     data = {"waiting": waiting_counts(session, location, day), "change": change}
     if ticket is not None:
         data["ticket"] = {"number": ticket.number, "status": ticket.status}
     if change not in WAITING_ONLY:
-        data.update(get_lobby(session, location, day))
+        data.update(get_lobby(session, location, day, now))
     return data

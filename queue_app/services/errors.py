@@ -7,6 +7,9 @@ class DomainError(Exception):
     status = 409
     code = "conflict"
     title = "Conflict"
+    # A refusal that is itself a fact to keep (a walk-in turned away is counted): the
+    # unit of work commits what the service recorded before the error is answered.
+    keeps_record = False
 
     def __init__(self, detail: str = "", **extra):
         super().__init__(detail or self.title)
@@ -27,6 +30,13 @@ MyNumberRejected = _error("MyNumberRejected", 422, "my_number_rejected",
                           "Do not enter your My Number (individual number)")
 Invalid = _error("Invalid", 422, "invalid", "The request is not valid")
 NotFound = _error("NotFound", 404, "not_found", "Not found")
+
+
+class UnknownPlace(NotFound):
+    """No place has this slug (``places.get_location``): 404 ``not_found`` where the slug
+    is part of the URL; a caller that took it from a request body answers 422 ``invalid``."""
+
+
 AlreadyCancelled = _error("AlreadyCancelled", 409, "cancelled", "The reservation is cancelled")
 
 # Check-in and tickets
@@ -45,6 +55,10 @@ ServiceNotOffered = _error("ServiceNotOffered", 409, "service_not_offered",
 CounterClosed = _error("CounterClosed", 409, "counter_closed", "The counter is closed")
 CounterBusy = _error("CounterBusy", 409, "counter_busy",
                      "The counter is still serving someone: one resident at a counter at a time")
+ReceptionClosed = type("ReceptionClosed", (_error(
+    "_ReceptionClosed", 409, "reception_closed",
+    "Reception has closed for today: a new walk-in could not be called before the counters close"),),
+    {"keeps_record": True})
 UndoExpired = _error("UndoExpired", 409, "undo_expired", "It is too late to undo this")
 
 # Who may act

@@ -28,10 +28,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..config import TOKYO
 from ..models import (AT_COUNTER, BAND_WALK_IN, Counter, Location, Service, Ticket,
-                      TicketNumberCounter, TicketStatus)
-from . import audit, calendar, transitions
+                      TicketNumberCounter, TicketStatus, TurnedAway)
+from . import audit, calendar, reception, staffing, transitions, waits
 from .display import announce_queue
-from .errors import Closed, CounterClosed, Invalid, NotFound, ReservationOnly, ServiceNotOffered
+from .errors import (Closed, CounterClosed, Invalid, NotFound, ReceptionClosed, ReservationOnly,
+                     ServiceNotOffered)
 from .upserts import upsert_increment
 
 # The order of service, as the index ix_tickets_call_order holds it (+ the number).
@@ -48,14 +49,6 @@ def _is_postgresql(session) -> bool:
 
 
 # ---------------------------------------------------------------- lookups
-
-def get_location(session, slug: str) -> Location:
-    """The place with this slug; ``NotFound`` otherwise (it is part of the URL)."""
-    location = session.scalar(select(Location).where(Location.slug == slug)) if slug else None
-    if location is None:
-        raise NotFound(f"No place called {slug!r}.")
-    return location
-
 
 def get_counter(session, counter_id: int, lock: bool = False) -> Counter:
     """A counter with its place and procedures (one query: call-next needs all three).
@@ -108,32 +101,11 @@ def issue_ticket(session, *, location: Location, service: Service, kind: str, ba
     return ticket
 
 
-def get_walk_in_offer(session, location: Location, now: datetime) -> dict:
-    """What a kiosk may offer right now: the window, and the walk-in procedures.
-
-    ``reason`` says why nothing is offered: ``closed`` or ``reservation_only``.
-    """
-    plan = calendar.get_day(session, location, business_date(now))
-    window = plan.window_at(now)
-    offered = offered_service_ids(session, location)
-    services = session.scalars(select(Service).order_by(Service.position)).all()
-    reason = None
-    available: list[Service] = []
-    if plan.reservation_only or (window is not None and not window.walk_in):
-        reason = "reservation_only"
-    elif window is None:
-        reason = "closed"
-    else:
-        available = [s for s in services if s.id in offered and window.offers(s)]
-        reason = None if available else "closed"
-    return {"location": location.slug, "open": window is not None,
-            "reservation_only": reason == "reservation_only", "reason": reason,
-            "window": window, "services": available}
-
-
 def issue_walk_in(session, *, location: Location, service: Service, now: datetime,
-                  actor: str) -> Ticket:
-    """A walk-in ticket, if the place serves residents without a reservation now."""
+                  actor: str, override: bool = False) -> Ticket:
+    """A walk-in ticket, if the place serves residents without a reservation now and
+    the reception cut-off has not passed (``override``: staff issue one anyway, for an
+    urgent case). A resident turned away by the cut-off is counted (``TurnedAway``)."""
     if service.id not in offered_service_ids(session, location):
         raise ServiceNotOffered(f"{location.slug} does not offer {service.slug}.")
     plan = calendar.get_day(session, location, business_date(now))
@@ -144,11 +116,25 @@ def issue_walk_in(session, *, location: Location, service: Service, now: datetim
         raise Closed("The counters are closed now; no walk-in tickets.")
     if not window.offers(service):
         raise Closed(f"{service.slug} is not offered at this hour.")
+    today = waits.Today(session, location, business_date(now), now)
+    call = today.new_walk_in(service.id)
+    if not override and reception.too_late(location, today, call):
+        session.add(TurnedAway(location_id=location.id, service_id=service.id,
+                               business_date=business_date(now), at=now))
+        # The lobby screens learn of 受付終了 now, not at the next completion.
+        announce_queue(session, location, business_date(now), now=now, change="reception")
+        opening = reception.next_opening(session, location, now)
+        raise ReceptionClosed("Reception has closed for today.",
+                              next_opening=opening.isoformat() if opening else None)
     ticket = issue_ticket(session, location=location, service=service, kind="walk_in",
                           band=BAND_WALK_IN, order_at=now, now=now)
+    ticket.estimate_at_issue = (now, today.walk_in_estimate(service.id, call))
+    detail = {"number": ticket.number, "service": service.slug}
+    if override:
+        detail["override"] = True
     audit.record(session, actor=actor, action="ticket.issue", now=now, location_id=location.id,
-                 ticket_id=ticket.id, detail={"number": ticket.number, "service": service.slug})
-    announce_queue(session, location, ticket.business_date, change="issue", ticket=ticket)
+                 ticket_id=ticket.id, detail=detail)
+    announce_queue(session, location, ticket.business_date, now=now, change="issue", ticket=ticket)
     return ticket
 
 
@@ -220,6 +206,8 @@ def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, ac
                           errors={"until": ["Give a later time today, e.g. 13:00."]})
     if counter.is_open == is_open and counter.closed_until == until:
         return counter
+    if counter.is_open != is_open:  # the day's counter-hours, for reports
+        (staffing.counter_opened if is_open else staffing.counter_closed)(session, counter, now)
     counter.is_open = is_open
     counter.closed_until = until
     detail = {"counter_id": counter.id}
@@ -227,5 +215,5 @@ def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, ac
         detail["until"] = until.isoformat()
     audit.record(session, actor=actor, action="counter.open" if is_open else "counter.close",
                  now=now, location_id=counter.location_id, detail=detail)
-    announce_queue(session, counter.location, business_date(now), change="counter")
+    announce_queue(session, counter.location, business_date(now), now=now, change="counter")
     return counter

@@ -120,7 +120,7 @@ def start(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
     _move_ticket(ticket, "start", "started")
     ticket.started_at = now
     _log(session, ticket, "start", actor, now, counter_id=ticket.counter_id)
-    announce_queue(session, ticket.location, ticket.business_date, change="start",
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="start",
                    ticket=ticket)
     return ticket
 
@@ -133,7 +133,7 @@ def complete(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
         ticket.started_at = ticket.called_at
     _log(session, ticket, "complete", actor, now, counter_id=ticket.counter_id,
          service=ticket.service.slug)
-    announce_queue(session, ticket.location, ticket.business_date, change="complete",
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="complete",
                    ticket=ticket)
     return ticket
 
@@ -143,7 +143,7 @@ def mark_no_show(session, ticket: Ticket, now: datetime, actor: str) -> Ticket:
     _end_ticket(session, ticket, "no_show", now)
     _log(session, ticket, "no_show", actor, now, counter_id=ticket.counter_id,
          recall_count=ticket.recall_count)
-    announce_queue(session, ticket.location, ticket.business_date, change="no_show",
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="no_show",
                    ticket=ticket)
     return ticket
 
@@ -167,7 +167,7 @@ def undo(session, ticket: Ticket, now: datetime, actor: str, within_seconds: int
     if ticket.reservation is not None:
         _move_reservation(ticket.reservation, "ticket_reopened", now)
     _log(session, ticket, "undo", actor, now, counter_id=ticket.counter_id, from_status=previous)
-    announce_queue(session, ticket.location, ticket.business_date, change="undo", ticket=ticket)
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="undo", ticket=ticket)
     return ticket
 
 
@@ -177,7 +177,7 @@ def cancel(session, ticket: Ticket, now: datetime, actor: str, reason: str | Non
     previous = _end_ticket(session, ticket, "cancel", now)
     ticket.cancel_reason = reason
     _log(session, ticket, "cancel", actor, now, from_status=previous)
-    announce_queue(session, ticket.location, ticket.business_date, change="cancel",
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="cancel",
                    ticket=ticket)
     return ticket
 
@@ -215,7 +215,7 @@ def transfer(session, ticket: Ticket, now: datetime, actor: str, *,
     ticket.recall_count = 0
     _log(session, ticket, "transfer", actor, now, before=before,
          service=new_service.slug, target_counter_id=ticket.target_counter_id)
-    announce_queue(session, ticket.location, ticket.business_date, change="transfer",
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="transfer",
                    ticket=ticket)
     return ticket
 
@@ -235,7 +235,7 @@ def prioritise(session, ticket: Ticket, now: datetime, actor: str, reason: str) 
     # The reason is the staff's free text: kept on the ticket for the console, not in
     # the audit log, which must stay free of anything personal.
     _log(session, ticket, "prioritise", actor, now, from_band=from_band)
-    announce_queue(session, ticket.location, ticket.business_date, change="prioritise",
+    announce_queue(session, ticket.location, ticket.business_date, now=now, change="prioritise",
                    ticket=ticket)
     return ticket
 
@@ -264,7 +264,7 @@ def expire_waiting(session, location: Location, today: date, expired, now: datet
         audit.record(session, actor=actor, action="ticket.cancel", now=now,
                      location_id=location.id, ticket_id=row.id,
                      detail={"number": row.number, "from_status": TicketStatus.WAITING, "reason": "closing_time"})
-    announce_queue(session, location, today, change="closing")
+    announce_queue(session, location, today, now=now, change="closing")
     return len(rows)
 
 
@@ -277,7 +277,7 @@ def check_in(session, reservation: Reservation, ticket: Ticket, now: datetime, a
                  location_id=reservation.location_id, ticket_id=ticket.id,
                  reservation_code=reservation.code,
                  detail={"number": ticket.number, "service": reservation.service.slug})
-    announce_queue(session, reservation.location, ticket.business_date, change="check_in",
+    announce_queue(session, reservation.location, ticket.business_date, now=now, change="check_in",
                    ticket=ticket)
 
 

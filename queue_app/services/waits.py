@@ -1,172 +1,302 @@
-"""Where a ticket stands and how long it may wait.
+"""Where a ticket stands and how long it may wait: the values of the forward play
+(estimate.py), read from the database.
 
 ``position`` is 1 + the waiting tickets ahead of it in the order of service that
 compete for the same counters: a ticket ahead counts when some counter that may call
 it may also call ours (the counters serving its procedure, or the one counter it was
-transferred to). ``estimated_wait_minutes`` plays the queue forward on the open
-counters that may call ours, each free after what is left of its current resident
-(r₁ ≤ r₂ ≤ … ≤ rₙ), every resident ahead taking the mean service time m of the
-tickets ahead; our call comes when the k residents ahead have been called:
-
-    wait = r[k mod n] + (k div n) · m        (then rounded up to whole minutes)
-
-so with three idle counters the first three wait 0 and the fourth one m. The mean
-service time of a procedure is the mean (finished_at - started_at) of today's done
-tickets for it at this place, and its ``duration_minutes`` (15 in the demo city)
-until there is data. No open counter for the procedure: the estimate is null.
+transferred to). ``estimated_wait_minutes`` and ``estimated_wait_range`` come from
+playing the office forward (estimate.py): the tickets ahead, the reserved residents
+still to check in (booked today × the show-up rate seen at this place in the last four
+weeks, arriving as early as they were seen to), the counters open now, those whose
+clerk said when they are back and the place's usual day, and service times per
+procedure from call to completion, the recent ones weighing most, starting from the
+last four weeks' mean (or the procedure's planned duration) before today's first
+completion. No counter will call it today: both are null.
 
 Called and serving tickets stand at position 0 and wait 0; finished tickets have
-neither. Everything here is a handful of indexed queries (``ix_tickets_call_order``
-leads with place, day and status), because phones poll ``GET /tickets/{id}``.
+neither. The estimate never fails a request: whatever it lacks, it falls back to the
+prior. Phones poll ``GET /tickets/{id}``, so it costs three indexed queries when the
+rules cache is warm (the day's tickets, today's recent services, today's bookings).
 """
 from __future__ import annotations
 
-import math
-from collections import Counter as Tally
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Float, Integer, String, and_, cast, func, literal, or_, select
+from sqlalchemy import Float, and_, case, cast, func, select
 
-from ..models import AT_COUNTER, Counter, Location, Service, Ticket, TicketStatus
+from ..models import (AT_COUNTER, BAND_RESERVATION, BAND_WALK_IN, Counter, Location, Reservation,
+                      ReservationStatus, Service, StaffedHour, Ticket, TicketStatus)
 from ..models.places import counter_services
-from ..models.types import TokyoDateTime
-from . import rules_cache
+from . import calendar, rules_cache
+from .estimate import AFTER_CLOSING, INFINITY, Call, CounterState, Job, Office, play, recent_mean
 
-Key = tuple[int, int | None]  # (service id, target counter id)
+HISTORY_DAYS = 28
+RECENT_SERVICES = 10  # today's completions per procedure the service time is taken from
+DEFAULT_EARLY_SECONDS = 600.0  # reserved residents come about ten minutes early
+DEFAULT_SHOW_RATE = 0.9
 
-
-@dataclass
-class WaitContext:
-    """What the estimate needs to know about a place today, read once."""
-
-    open_counters: set[int] = field(default_factory=set)
-    serves: dict[int, set[int]] = field(default_factory=dict)  # counter id -> service ids
-    mean_seconds: dict[int, float] = field(default_factory=dict)  # service id -> seconds
-    busy_seconds: dict[int, float] = field(default_factory=dict)  # counter id -> seconds left
-
-    _reach: dict[Key, frozenset[int]] = field(default_factory=dict)
-
-    def reach(self, key: Key) -> frozenset[int]:
-        """The counters that may call a ticket with this key."""
-        if key not in self._reach:
-            service_id, target = key
-            self._reach[key] = frozenset((target,)) if target is not None else frozenset(
-                c for c, services in self.serves.items() if service_id in services)
-        return self._reach[key]
-
-    def estimate(self, key: Key, ahead: dict[Key, int]) -> tuple[int, int | None]:
-        """(position, minutes) of a waiting ticket with ``ahead`` tickets before it."""
-        reach = self.reach(key)
-        competing = {other: count for other, count in ahead.items()
-                     if count and self.reach(other) & reach}
-        before = sum(competing.values())
-        open_here = [c for c in reach if c in self.open_counters]
-        if not open_here:
-            return before + 1, None
-        if before:
-            mean = sum(count * self.mean_seconds[other[0]]
-                       for other, count in competing.items()) / before
-        else:
-            mean = self.mean_seconds[key[0]]
-        free_after = sorted(self.busy_seconds.get(c, 0.0) for c in open_here)
-        seconds = free_after[before % len(free_after)] + (before // len(free_after)) * mean
-        # Whole seconds first: the databases' float arithmetic leaves dust (359.9999…).
-        return before + 1, math.ceil(round(seconds) / 60)
+Estimate = tuple[int | None, int | None, list[int] | None]  # position, minutes, range
 
 
-def _duration_seconds(session):
-    """finished_at - started_at in seconds, in the database's own dialect."""
+@dataclass(frozen=True)
+class _Rules:
+    counters: tuple[tuple[int, frozenset[int], bool, datetime | None], ...]  # id, serves, open, until
+    planned_seconds: dict[int, float]
+    staffed: dict[int, int]  # hour -> counters staffed (the usual day)
+
+
+@dataclass(frozen=True)
+class _History:
+    service_seconds: dict[int, float]
+    show_rate: float
+    early_seconds: float
+
+
+def _duration(session, start, end):
+    """``end - start`` in seconds, in the database's own dialect."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", Ticket.finished_at - Ticket.started_at)
-    return (func.julianday(Ticket.finished_at) - func.julianday(Ticket.started_at)) * 86400.0
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def _counters_and_durations(session, location_id: int):
-    """Which procedures each counter serves, which counters are open, and each
-    procedure's planned duration in seconds: rules, so the rules cache keeps them
-    (opening or closing a counter clears it)."""
+def _load_rules(session, location_id: int) -> _Rules:
     serves: dict[int, frozenset[int]] = {}
-    open_counters = set()
+    state: dict[int, tuple[bool, datetime | None]] = {}
     rows = session.execute(
-        select(Counter.id, Counter.is_open, counter_services.c.service_id)
+        select(Counter.id, Counter.is_open, Counter.closed_until, counter_services.c.service_id)
         .outerjoin(counter_services, counter_services.c.counter_id == Counter.id)
         .where(Counter.location_id == location_id))
-    for counter_id, is_open, service_id in rows:
+    for counter_id, is_open, until, service_id in rows:
         serves[counter_id] = serves.get(counter_id, frozenset()) | (
             {service_id} if service_id is not None else set())
-        if is_open:
-            open_counters.add(counter_id)
-    durations = {service_id: float(minutes * 60) for service_id, minutes
-                 in session.execute(select(Service.id, Service.duration_minutes))}
-    return serves, frozenset(open_counters), durations
+        state[counter_id] = (is_open, until)
+    planned = {service_id: float(minutes * 60) for service_id, minutes
+               in session.execute(select(Service.id, Service.duration_minutes))}
+    staffed = dict(session.execute(select(StaffedHour.hour, StaffedHour.counters)
+                                   .where(StaffedHour.location_id == location_id)).all())
+    return _Rules(tuple((c, serves[c], *state[c]) for c in sorted(serves)), planned, staffed)
 
 
-def load_context(session, location_id: int, day: date, now: datetime) -> WaitContext:
-    """Counters, observed service times and the work now at the counters of a place."""
-    ctx = WaitContext()
-    serves, open_counters, durations = rules_cache.cached(
-        session, ("wait-rules", location_id), lambda: _counters_and_durations(session, location_id))
-    ctx.serves = {counter_id: set(services) for counter_id, services in serves.items()}
-    ctx.open_counters = set(open_counters)
-    ctx.mean_seconds = dict(durations)
-    today = and_(Ticket.location_id == location_id, Ticket.business_date == day)
-    observed = session.execute(
-        select(Ticket.service_id, cast(func.avg(_duration_seconds(session)), Float))
-        .where(today, Ticket.status == TicketStatus.DONE, Ticket.started_at.is_not(None),
+def _load_history(session, location_id: int, day: date) -> _History:
+    """The last four weeks at this place: service time from call to completion per
+    procedure, the share of reservations that came, and how early they came."""
+    since = day - timedelta(days=HISTORY_DAYS)
+    past = and_(Ticket.location_id == location_id, Ticket.business_date >= since,
+                Ticket.business_date < day)
+    seconds = dict(session.execute(
+        select(Ticket.service_id, cast(func.avg(_duration(session, Ticket.called_at, Ticket.finished_at)), Float))
+        .where(past, Ticket.status == TicketStatus.DONE, Ticket.called_at.is_not(None),
                Ticket.finished_at.is_not(None))
-        .group_by(Ticket.service_id))
-    for service_id, seconds in observed:
-        if seconds is not None:
-            ctx.mean_seconds[service_id] = max(float(seconds), 0.0)
-    busy = session.execute(
-        select(Ticket.counter_id, Ticket.service_id, Ticket.called_at, Ticket.started_at)
-        .where(today, Ticket.status.in_(AT_COUNTER), Ticket.counter_id.is_not(None)))
-    for counter_id, service_id, called_at, started_at in busy:
-        since = started_at or called_at or now
-        left = ctx.mean_seconds.get(service_id, 900.0) - (now - since).total_seconds()
-        ctx.busy_seconds[counter_id] = ctx.busy_seconds.get(counter_id, 0.0) + max(left, 0.0)
-    return ctx
+        .group_by(Ticket.service_id)).all())
+    booked = and_(Reservation.location_id == location_id,
+                  Reservation.starts_at >= calendar.at(since, datetime.min.time()),
+                  Reservation.starts_at < calendar.at(day, datetime.min.time()))
+    came, missed, early = session.execute(
+        select(func.count(Reservation.checked_in_at),
+               func.sum(case((Reservation.status == ReservationStatus.NO_SHOW, 1.0), else_=0.0)),
+               cast(func.avg(_duration(session, Reservation.checked_in_at, Reservation.starts_at)), Float))
+        .where(booked, Reservation.status != ReservationStatus.CANCELLED)).one()
+    came, missed = came or 0, missed or 0
+    show_rate = came / (came + missed) if came + missed >= 20 else DEFAULT_SHOW_RATE
+    return _History({s: max(v, 60.0) for s, v in seconds.items() if v is not None}, show_rate,
+                    early if early is not None and came >= 20 else DEFAULT_EARLY_SECONDS)
 
 
-def _ahead_of(ticket: Ticket):
-    """Waiting tickets before ``ticket`` in the order of service (same place and day)."""
-    band = literal(ticket.band, Integer)
-    order_at = literal(ticket.order_at, TokyoDateTime)
-    issued_at = literal(ticket.issued_at, TokyoDateTime)
-    number = literal(ticket.number, String)
-    return and_(
-        Ticket.location_id == ticket.location_id, Ticket.business_date == ticket.business_date,
-        Ticket.status == TicketStatus.WAITING,
-        or_(Ticket.band < band,
-            and_(Ticket.band == band, or_(
-                Ticket.order_at < order_at,
-                and_(Ticket.order_at == order_at, or_(
-                    Ticket.issued_at < issued_at,
-                    and_(Ticket.issued_at == issued_at, Ticket.number < number)))))))
-
-
-def estimate_ticket(session, ticket: Ticket, now: datetime) -> tuple[int | None, int | None]:
-    """(position, estimated_wait_minutes) of one ticket."""
-    if ticket.status in AT_COUNTER:
-        return 0, 0
-    if ticket.status != TicketStatus.WAITING:
-        return None, None
-    ctx = load_context(session, ticket.location_id, ticket.business_date, now)
-    ahead = {(service_id, target): n for service_id, target, n in session.execute(
-        select(Ticket.service_id, Ticket.target_counter_id, func.count())
-        .where(_ahead_of(ticket)).group_by(Ticket.service_id, Ticket.target_counter_id))}
-    return ctx.estimate((ticket.service_id, ticket.target_counter_id), ahead)
-
-
-def estimate_queue(session, location: Location, day: date, waiting: list[Ticket],
-                   now: datetime) -> dict[str, tuple[int | None, int | None]]:
-    """Estimates for ``waiting`` (the waiting tickets from the first, in order), by id."""
-    ctx = load_context(session, location.id, day, now)
-    seen: Tally = Tally()
-    result = {}
-    for ticket in waiting:
-        key = (ticket.service_id, ticket.target_counter_id)
-        result[ticket.id] = ctx.estimate(key, seen)
-        seen[key] += 1
+def _recent_services(session, location_id: int, day: date) -> dict[int, list[float]]:
+    """Today's last completions per procedure, call to completion, newest first."""
+    seconds = _duration(session, Ticket.called_at, Ticket.finished_at)
+    newest = func.row_number().over(partition_by=Ticket.service_id,
+                                     order_by=Ticket.finished_at.desc()).label("newest")
+    done = (select(Ticket.service_id, cast(seconds, Float).label("seconds"), newest)
+            .where(Ticket.location_id == location_id, Ticket.business_date == day,
+                   Ticket.status == TicketStatus.DONE, Ticket.called_at.is_not(None),
+                   Ticket.finished_at.is_not(None)).subquery())
+    result: dict[int, list[float]] = {}
+    for service_id, value in session.execute(
+            select(done.c.service_id, done.c.seconds).where(done.c.newest <= RECENT_SERVICES)
+            .order_by(done.c.service_id, done.c.newest)):
+        result.setdefault(service_id, []).append(max(float(value), 0.0))
     return result
+
+
+def _rank(band: int, order_at: datetime, issued_at: datetime, number: str) -> tuple:
+    return (band, order_at.timestamp(), issued_at.timestamp(), number)
+
+
+class Today:
+    """What the play needs about one place on one day, read once; ``estimate`` and
+    ``estimate_new_walk_in`` play it forward."""
+
+    def __init__(self, session, location: Location, day: date, now: datetime):
+        location_id = location.id
+        self.now = now
+        rules: _Rules = rules_cache.cached(session, ("wait-rules", location_id),
+                                           lambda: _load_rules(session, location_id))
+        history: _History = rules_cache.cached(session, ("wait-history", location_id, day),
+                                               lambda: _load_history(session, location_id, day))
+        recent = _recent_services(session, location_id, day)
+        self.service_seconds = {
+            service_id: recent_mean(recent.get(service_id, []),
+                                    history.service_seconds.get(service_id, planned))
+            for service_id, planned in rules.planned_seconds.items()}
+        self.serves = {counter_id: serves for counter_id, serves, _, _ in rules.counters}
+        self.tickets = session.execute(
+            select(Ticket.id, Ticket.status, Ticket.service_id, Ticket.target_counter_id, Ticket.counter_id,
+                   Ticket.band, Ticket.order_at, Ticket.issued_at, Ticket.number, Ticket.called_at)
+            .where(Ticket.location_id == location_id, Ticket.business_date == day,
+                   Ticket.status.in_((TicketStatus.WAITING, *AT_COUNTER)))).all()
+        self.expected = self._expected(session, location_id, day, history)
+        plan = calendar.get_day(session, location, day)
+        opens_in, closes_in = self._hours(plan)
+        busy: dict[int, float] = {}
+        for row in self.tickets:
+            if row.status in AT_COUNTER and row.counter_id is not None:
+                since = row.called_at or now
+                left = self.service_seconds.get(row.service_id, 900.0) - (now - since).total_seconds()
+                busy[row.counter_id] = busy.get(row.counter_id, 0.0) + max(left, 0.0)
+        counters = []
+        for counter_id, serves, is_open, until in rules.counters:
+            back_in = None
+            if not is_open and until is not None and until > now:
+                back_in = max((until - now).total_seconds(), opens_in)
+            counters.append(CounterState(counter_id, serves, is_open,
+                                         max(busy.get(counter_id, 0.0), opens_in), back_in))
+        self.open_counters = {c.id for c in counters if c.open}
+        self.office = Office(tuple(counters), self.service_seconds, closes_in,
+                             self._staffed(rules.staffed, now))
+        self.closes_in = closes_in
+
+    def _hours(self, plan) -> tuple[float, float]:
+        """Seconds from now until the counters open (0 when open) and until they close
+        (the end of the stretch of windows going on now or coming next today)."""
+        windows = sorted((w for w in plan.windows if w.ends > self.now), key=lambda w: w.starts)
+        if not windows:
+            return 0.0, 0.0
+        opens = max(windows[0].starts, self.now)
+        ends = windows[0].ends
+        for window in windows[1:]:
+            if window.starts > ends:
+                break
+            ends = max(ends, window.ends)
+        return (opens - self.now).total_seconds(), (ends - self.now).total_seconds()
+
+    @staticmethod
+    def _staffed(staffed: dict[int, int], now: datetime) -> tuple[tuple[float, int], ...]:
+        """The usual day from the hour we are in, as (seconds from now, counters)."""
+        if not staffed:
+            return ()
+        local = calendar.at(calendar.today(now), datetime.min.time())
+        steps = []
+        for hour in sorted(staffed):
+            start = (local + timedelta(hours=hour) - now).total_seconds()
+            steps.append((start, staffed[hour]))
+        current = [s for s in steps if s[0] <= 0]
+        later = [s for s in steps if s[0] > 0]
+        first = (0.0, current[-1][1]) if current else (0.0, later[0][1] if later else 0)
+        return (first, *later)
+
+    def _expected(self, session, location_id: int, day: date, history: _History) -> list[Job]:
+        """The reserved residents still to check in today, as jobs weighted by the
+        chance that they come; those already late count less, those past the check-in
+        limit not at all (they can only take a walk-in number)."""
+        start_of_day = calendar.at(day, datetime.min.time())
+        jobs = []
+        for starts_at, service_id in session.execute(
+                select(Reservation.starts_at, Reservation.service_id)
+                .where(Reservation.location_id == location_id, Reservation.status == ReservationStatus.BOOKED,
+                       Reservation.starts_at >= start_of_day,
+                       Reservation.starts_at < start_of_day + timedelta(days=1))):
+            arrives = starts_at - timedelta(seconds=history.early_seconds)
+            weight = history.show_rate
+            if starts_at + timedelta(minutes=15) < self.now:
+                continue
+            if arrives < self.now - timedelta(minutes=5):
+                weight /= 2
+            arrives_in = max((arrives - self.now).total_seconds(), 0.0)
+            jobs.append(Job(_rank(BAND_RESERVATION, starts_at, arrives, "~"), service_id,
+                            arrives_in=arrives_in, weight=weight))
+        return jobs
+
+    # ------------------------------------------------------------ answers
+
+    def _reach(self, service_id: int, target: int | None) -> frozenset[int]:
+        if target is not None:
+            return frozenset((target,))
+        return frozenset(c for c, serves in self.serves.items() if service_id in serves)
+
+    def _job(self, row) -> Job:
+        return Job(_rank(row.band, row.order_at, row.issued_at, row.number), row.service_id, row.target_counter_id)
+
+    def estimate_all(self) -> dict[str, Estimate]:
+        """Position, minutes and range of every waiting ticket, by id."""
+        waiting = sorted((r for r in self.tickets if r.status == TicketStatus.WAITING),
+                         key=lambda r: _rank(r.band, r.order_at, r.issued_at, r.number))
+        jobs = [self._job(r) for r in waiting] + self.expected
+        calls = self._play(jobs, set(range(len(waiting))))
+        result = {}
+        for index, row in enumerate(waiting):
+            reach = self._reach(row.service_id, row.target_counter_id)
+            ahead = sum(1 for other in waiting[:index]
+                        if self._reach(other.service_id, other.target_counter_id) & reach)
+            result[row.id] = (ahead + 1, *self._minutes(calls.get(index)))
+        return result
+
+    def estimate(self, ticket: Ticket) -> Estimate:
+        if ticket.status in AT_COUNTER:
+            return 0, 0, [0, 0]
+        if ticket.status != TicketStatus.WAITING:
+            return None, None, None
+        mine = _rank(ticket.band, ticket.order_at, ticket.issued_at, ticket.number)
+        reach = self._reach(ticket.service_id, ticket.target_counter_id)
+        ahead = [r for r in self.tickets if r.status == TicketStatus.WAITING and r.id != ticket.id
+                 and _rank(r.band, r.order_at, r.issued_at, r.number) < mine]
+        position = 1 + sum(1 for r in ahead if self._reach(r.service_id, r.target_counter_id) & reach)
+        jobs = [Job(mine, ticket.service_id, ticket.target_counter_id)]
+        jobs += [self._job(r) for r in ahead] + [j for j in self.expected if j.rank < mine]
+        return (position, *self._minutes(self._play(jobs, {0}).get(0)))
+
+    def new_walk_in(self, service_id: int) -> Call | None:
+        """When a walk-in for ``service_id`` issued now would be called."""
+        mine = (BAND_WALK_IN, INFINITY, INFINITY, "~")
+        waiting = [r for r in self.tickets if r.status == TicketStatus.WAITING]
+        jobs = [Job(mine, service_id)] + [self._job(r) for r in waiting] + self.expected
+        return self._play(jobs, {0}).get(0)
+
+    def walk_in_estimate(self, service_id: int, call: Call | None) -> Estimate:
+        """The estimate of a walk-in issued now (after every ticket waiting), from its
+        ``call`` (``new_walk_in``): what the kiosk prints, without a second play."""
+        reach = self._reach(service_id, None)
+        ahead = sum(1 for r in self.tickets if r.status == TicketStatus.WAITING
+                    and self._reach(r.service_id, r.target_counter_id) & reach)
+        return (ahead + 1, *self._minutes(call))
+
+    def _play(self, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
+        return play(self.office, jobs, targets)
+
+    @staticmethod
+    def _minutes(call: Call | None) -> tuple[int | None, list[int] | None]:
+        if call is None or call is AFTER_CLOSING:  # no estimate to give
+            return None, None
+        point, (low, high) = call.minutes()
+        # Residents read a range in fives (「約10〜20分」): rounded outwards, never empty.
+        low, high = low // 5 * 5, max(-(-high // 5) * 5, low // 5 * 5 + 5)
+        return point, [low, high]
+
+
+def ticket_estimate(session, ticket: Ticket, now: datetime) -> Estimate:
+    """(position, estimated_wait_minutes, estimated_wait_range) of one ticket; a ticket
+    issued in this request already carries the one it was issued with."""
+    if ticket.estimate_at_issue is not None and ticket.estimate_at_issue[0] == now:
+        return ticket.estimate_at_issue[1]
+    if ticket.status in AT_COUNTER:
+        return 0, 0, [0, 0]
+    if ticket.status != TicketStatus.WAITING:
+        return None, None, None
+    location = session.get(Location, ticket.location_id)
+    return Today(session, location, ticket.business_date, now).estimate(ticket)
+
+
+def queue_estimates(session, location: Location, day: date, now: datetime) -> dict[str, Estimate]:
+    """Estimates for every waiting ticket of the place, by id."""
+    return Today(session, location, day, now).estimate_all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import i18n
+from .. import clock, i18n
 from ..extensions import db, limiter
 from ..limits import booking_limit, contact_key
 from ..models import Location
@@ -19,7 +19,7 @@ from ..services import booking
 from ..services.errors import DomainError
 from . import calendar_view
 from .forms import BookingForm, FormErrors, check_contact, explain
-from .resident_pages import (bp, get_place, get_procedure, now, parse_day, parse_start, policy,
+from .resident_pages import (bp, get_place, get_procedure, parse_day, parse_start, policy,
                              render_day, render_month, reservation_links, reservation_or_404)
 
 # ---------------------------------------------------------------- the booking flow
@@ -76,7 +76,7 @@ def reserve(location: str, service: str, day: str, hhmm: str):
     procedure, _window_only = get_procedure(place, service)
     start = parse_start(parse_day(day), hhmm)
     _availability, slots = calendar_view.get_day_slots(
-        db.session, place, procedure, start.date(), now(), policy())
+        db.session, place, procedure, start.date(), clock.now(), policy())
     slot = next((s for s in slots if s["start"] == start), None)
     if slot is None:
         abort(404)
@@ -88,7 +88,7 @@ def reserve(location: str, service: str, day: str, hhmm: str):
             try:
                 reservation, token = booking.book_slot(
                     db.session, location=place, service=procedure, start=start, contact=contact,
-                    now=now(), policy=policy())
+                    now=clock.now(), policy=policy())
                 return redirect(url_for(".confirmed", code=reservation.code, token=token), 303)
             except DomainError as error:
                 db.session.rollback()

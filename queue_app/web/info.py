@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import i18n
+from .. import clock
 from ..extensions import db
 from ..models import CalendarWindow, Location, OpeningHours, Service
 from ..services import calendar
-from .resident_pages import bp, now, policy
+from .resident_pages import bp, policy
 
 # How to find each demo place. A place an administrator adds later gets the general
 # advice to call the division until its directions are written here.
@@ -78,7 +79,7 @@ _ORDINALS = {1: _l("1st"), 2: _l("2nd"), 3: _l("3rd"), 4: _l("4th"), 5: _l("5th"
 def _recurrence(window: CalendarWindow) -> str | None:
     """When a window recurs, in words; None for a one-off window already past."""
     if window.on_date is not None:
-        return i18n.day(window.on_date) if window.on_date >= calendar.today(now()) else None
+        return i18n.day(window.on_date) if window.on_date >= calendar.today(clock.now()) else None
     weekday = _weekday(window.weekday)
     weeks = [int(w) for w in window.weeks_of_month.split(",") if w.strip()]
     if not weeks:
@@ -139,7 +140,7 @@ def _place_info(place: Location) -> PlaceInfo:
                      "3 January.") if holiday_window else
                    _("Closed on Saturdays, Sundays, national holidays (including substitute holidays) "
                      "and over the New Year, 29 December to 3 January."))
-    today = calendar.today(now())
+    today = calendar.today(clock.now())
     days = calendar.get_days(db.session, place, today, today + timedelta(days=policy().horizon_days))
     closures = [i18n.day(day) for day, plan in days.items() if plan.closed_reason == "closure"]
     info.closures = format_list(closures, locale=get_locale()) if closures else ""

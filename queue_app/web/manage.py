@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import i18n
+from .. import clock, i18n
 from ..extensions import db, limiter
 from ..limits import booking_limit
 from ..links import manage_url
@@ -18,7 +18,7 @@ from ..models import ReservationStatus
 from ..notify import ics_calendar
 from ..services import booking
 from ..services.errors import DomainError
-from .resident_pages import (bp, now, parse_day, parse_start, policy, render_day, render_month,
+from .resident_pages import (bp, parse_day, parse_start, policy, render_day, render_month,
                              reservation_links, reservation_or_404)
 from .forms import FormErrors, TokenForm, explain
 
@@ -28,7 +28,7 @@ def _token() -> str | None:
 
 
 def _changeable(reservation) -> bool:
-    return reservation.status == ReservationStatus.BOOKED and reservation.starts_at > now()
+    return reservation.status == ReservationStatus.BOOKED and reservation.starts_at > clock.now()
 
 
 @bp.get("/reservations/<code>")
@@ -47,7 +47,7 @@ def calendar_file(code: str):
     token = _token()
     reservation = reservation_or_404(code, token)
     url = manage_url(current_app.config, reservation.code, token, i18n.current_language())
-    body = ics_calendar(reservation, now(), current_app.config, url)
+    body = ics_calendar(reservation, clock.now(), current_app.config, url)
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="reservation-{reservation.code}.ics"',
         "Cache-Control": "no-store"})
@@ -63,7 +63,7 @@ def cancel(code: str):
         if not _changeable(reservation):  # a stale page: checked in, past, or cancelled already
             errors.add(None, _("This reservation can no longer be changed."))
         else:
-            booking.cancel_reservation(db.session, reservation, now())
+            booking.cancel_reservation(db.session, reservation, clock.now())
             flash(_("Your reservation has been cancelled."), "success")
             return redirect(url_for(".manage", code=reservation.code, token=token), 303)
     return render_template("booking/cancel.html", r=reservation, token=token, form=form,
@@ -122,7 +122,7 @@ def move_to(code: str, day: str, hhmm: str):
     form = TokenForm(token=token)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            booking.move_reservation(db.session, reservation, start, now(), policy())
+            booking.move_reservation(db.session, reservation, start, clock.now(), policy())
             flash(_("Your reservation has been moved to %(when)s.", when=i18n.when(start)), "success")
             return redirect(url_for(".manage", code=reservation.code, token=token), 303)
         except DomainError as error:

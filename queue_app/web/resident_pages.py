@@ -8,25 +8,22 @@ from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
 from .. import i18n
 from ..config import TOKYO
 from ..extensions import db
 from ..links import manage_url
 from ..models import Location
-from ..services import booking
-from ..services.errors import NotFound
+from ..services import booking, forecast, places
+from ..services.errors import Invalid, NotFound, UnknownPlace
 from . import calendar_view
 from .forms import FormErrors
+from .. import clock
 
 bp = Blueprint("booking", __name__)
 
 
 # ---------------------------------------------------------------- shared helpers
-
-def now() -> datetime:
-    return current_app.config["CLOCK"]()
 
 
 def policy() -> booking.BookingPolicy:
@@ -55,10 +52,10 @@ def parse_month(text: str | None, months: list[date]) -> date:
 
 
 def get_place(slug: str) -> Location:
-    place = db.session.scalar(select(Location).where(Location.slug == slug))
-    if place is None:
+    try:
+        return places.get_location(db.session, slug)
+    except UnknownPlace:
         abort(404)
-    return place
 
 
 def get_procedure(place: Location, slug: str):
@@ -123,10 +120,10 @@ def reservation_or_404(code: str, token: str | None):
 
 def render_month(place, service, window_only, links, **extra):
     """The month calendar page, for booking and for moving a reservation."""
-    months = calendar_view.bookable_months(now(), policy())
+    months = calendar_view.bookable_months(clock.now(), policy())
     first = parse_month(request.args.get("month"), months)
     index = months.index(first)
-    weeks = calendar_view.get_month(db.session, place, service, first, now(), policy())
+    weeks = calendar_view.get_month(db.session, place, service, first, clock.now(), policy())
     return render_template(
         "booking/calendar.html", place=place, service=service, window_only=window_only,
         first=first, weeks=weeks, links=links, step=3,
@@ -136,10 +133,21 @@ def render_month(place, service, window_only, links, **extra):
 
 def render_day(place, service, day, links, errors=None, status=200, **extra):
     """The day's slots page, for booking and for moving."""
-    availability, slots = calendar_view.get_day_slots(db.session, place, service, day, now(), policy())
+    availability, slots = calendar_view.get_day_slots(db.session, place, service, day, clock.now(), policy())
     return render_template(
         "booking/day.html", place=place, service=service, day=day, availability=availability,
-        slots=slots, links=links, errors=errors or FormErrors(), step=4, **extra), status
+        slots=slots, links=links, errors=errors or FormErrors(), step=4,
+        busy_hours=_busy_hours(place, day), **extra), status
+
+
+def _busy_hours(place, day: date) -> list[dict]:
+    """The day's 混雑予想 (quiet, normal, busy by hour), so a resident can pick a quiet
+    time; none for a day beyond the forecast."""
+    try:
+        [forecast_day] = forecast.get_forecast(db.session, place, day, 1, clock.now())
+    except Invalid:
+        return []
+    return forecast_day["hours"]
 
 
 def reservation_links(reservation, token: str) -> dict:

@@ -19,6 +19,7 @@ from ..models import Location, Service
 from ..services import accounts, calendar
 from ..api.auth import login_source
 from ..services.errors import TooManyAttempts, Unauthorized
+from .. import clock
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -46,7 +47,7 @@ def login():
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        now = current_app.config["CLOCK"]()
+        now = clock.now()
         try:
             user = accounts.authenticate(db.session, username, request.form.get("password", ""),
                                          now, login_source())
@@ -84,7 +85,7 @@ def console():
         return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
     places = db.session.scalars(select(Location).order_by(Location.id)).all()
     services = db.session.scalars(select(Service).order_by(Service.position)).all()
-    today = calendar.today(current_app.config["CLOCK"]())
+    today = calendar.today(clock.now())
     return render_template(
         "staff/console.html",
         places=[{"slug": p.slug, "name": p.name()} for p in places],

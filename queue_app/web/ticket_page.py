@@ -36,6 +36,7 @@ def _texts() -> dict[str, str]:
         "ahead_other": _("%(count)s people", count="{count}"),
         "wait_soon": _("You will be called soon"),
         "wait_minutes": _("about %(minutes)s min", minutes="{minutes}"),
+        "wait_range": _("about %(low)s–%(high)s min", low="{low}", high="{high}"),
         "connecting": _("Connecting…"),
         "reconnecting": _("Reconnecting…"),
         "updated": _("Updated %(time)s", time="{time}"),

@@ -30,7 +30,9 @@
   var slug = body.getAttribute("data-location");
   var token = new URLSearchParams(window.location.search).get("token");
   var announcer = new window.Announcer();
-  var state = null;  // {counters: [names], serving: {counter: number}, recent: [...], waiting: {...}}
+  // {counters: [names], closed: {name: until|null}, serving: {counter: number},
+  //  recent: [...], waiting: {...}, reception: "open"|..., receptionReason, nextOpening}
+  var state = null;
   var highlightTimer = null;
   var newCounter = null;  // the counter of the call being highlighted
   var feed = null;
@@ -48,7 +50,19 @@
       into.serving = {};
       data.serving.forEach(function (row) { into.serving[counterName(row.counter)] = row.number; });
     }
-    if (Array.isArray(data.counters)) into.counters = data.counters.slice();
+    if (Array.isArray(data.counters)) {
+      // [{name, open, until}]: a closed counter keeps its tile and says when it is back.
+      into.counters = data.counters.map(counterName);
+      into.closed = {};
+      data.counters.forEach(function (c) {
+        if (c && typeof c === "object" && c.open === false) into.closed[c.name] = c.until || null;
+      });
+    }
+    if (typeof data.reception === "string") {
+      into.reception = data.reception;
+      into.receptionReason = data.reception_reason || null;
+      into.nextOpening = data.next_opening || null;
+    }
     Object.keys(into.serving).forEach(function (name) {  // a closed counter still serving
       if (into.counters.indexOf(name) < 0) into.counters.push(name);
     });
@@ -61,7 +75,8 @@
   }
 
   function fromSnapshot(snap) {
-    return apply({ counters: [], serving: {}, recent: [], waiting: {} }, snap);
+    return apply({ counters: [], closed: {}, serving: {}, recent: [], waiting: {},
+                   reception: "open", receptionReason: null, nextOpening: null }, snap);
   }
 
   // ------------------------------------------------------------------ rendering
@@ -85,6 +100,13 @@
       var number = state.serving[name];
       tile.querySelector(".counter-number").textContent = number || "—";
       if (!number) tile.classList.add("is-idle");
+      var closed = Object.prototype.hasOwnProperty.call(state.closed, name);
+      tile.classList.toggle("is-closed", closed);
+      var note = tile.querySelector(".counter-note");
+      if (closed) {
+        var until = timeOf(state.closed[name]);
+        note.textContent = until ? until + "再開  Back at " + until : "休止中  Closed";
+      }
       if (newCounter === name) tile.classList.add("is-new");
       list.appendChild(tile);
     });
@@ -157,7 +179,22 @@
       ? latest.counter + "へお越しください" + (en !== latest.counter ? "  " + en : "") : "\u00a0";
   }
 
+  /* 受付終了 (or no walk-ins now): a banner, so nobody queues at the kiosk for nothing. */
+  function renderReception() {
+    var banner = $("reception");
+    var cutOff = state.receptionReason === "reception_closed";
+    banner.hidden = !cutOff;
+    if (cutOff) {
+      var next = state.nextOpening ? new Date(state.nextOpening) : null;
+      $("reception-next").textContent = next && !isNaN(next.getTime())
+        ? "次の受付 " + next.toLocaleString("ja-JP", { timeZone: "Asia/Tokyo", month: "numeric",
+            day: "numeric", weekday: "short", hour: "2-digit", minute: "2-digit" })
+        : "";
+    }
+  }
+
   function render() {
+    renderReception();
     renderNow();
     renderCounters();
     renderRecent();

@@ -21,6 +21,8 @@
     reservation_only: ["本日は完全予約制のため、予約のない方の番号札は発券できません。",
       "Today's window is by reservation only: no walk-in tickets."],
     closed: ["受付時間外のため発券できません。", "Outside opening hours: no tickets can be issued."],
+    reception_closed: ["本日の受付は終了しています。急ぎの場合は「受付終了後でも発券する」を選んで発券してください。",
+      "Reception has closed for today. For an urgent case, tick “Issue after reception has closed”."],
     service_not_offered: ["この場所では、その手続きを受け付けていません。",
       "This place does not offer that procedure."],
     not_found: ["対象が見つかりません。一覧を更新しました。", "Not found; the lists are refreshed."],

@@ -83,6 +83,14 @@
     state.waiting = result.data.waiting || [];
     state.serving = result.data.serving || [];
     renderQueue();
+    renderReception(result.data.reception_reason === "reception_closed");
+  }
+
+  // 受付終了: the kiosks refuse walk-ins; the clerk may still issue one for an urgent case.
+  function renderReception(cutOff) {
+    $("reception-state").hidden = !cutOff;
+    $("walkin-override-field").hidden = !cutOff;
+    if (!cutOff) $("walkin-override").checked = false;
   }
 
   async function loadReservations() {
@@ -294,13 +302,16 @@
   async function issueWalkIn(event) {
     event.preventDefault();
     const service = $("walkin-service").value;
-    const result = await api.post("/tickets", { location: state.slug, service });
+    const override = $("walkin-override").checked;
+    const result = await api.post("/tickets", { location: state.slug, service, override });
     const out = $("walkin-result");
     if (!result.ok) {
       out.className = "result result-error";
       out.replaceChildren(...R.both(api.errorText(result)));
+      if (result.data && result.data.code === "reception_closed") renderReception(true);
       return;
     }
+    $("walkin-override").checked = false;
     const ticket = ticketOf(result.data);
     out.className = "result result-ok";
     out.replaceChildren(...R.both([`番号札 ${ticket.number} を発券しました。`, `Issued ${ticket.number}.`]));

@@ -117,11 +117,13 @@
       }
       lastCall = key;
     }
-    show(ticket.status, counter, ticket.position, ticket.estimated_wait_minutes);
+    show(ticket.status, counter, ticket.position, ticket.estimated_wait_minutes,
+         ticket.estimated_wait_range);
   }
 
-  /* Draw a status, the counter of a call, and (while waiting) the place and the wait. */
-  function show(next, counter, position, wait) {
+  /* Draw a status, the counter of a call, and (while waiting) the place and the wait:
+     its range when the estimate gives one (「約15〜25分」), else its point. */
+  function show(next, counter, position, wait, range) {
     setState(next);
     if (next === "called" && counter) {
       showTurn(counter);
@@ -137,7 +139,11 @@
     } else {
       $("ahead").textContent = "–";
     }
-    if (waiting && typeof wait === "number") {
+    var ranged = Array.isArray(range) && range[1] > 0 && range[1] > range[0];
+    if (waiting && typeof wait === "number" && ranged && wait > 0) {
+      both($("wait"), "wait_range", { low: range[0], high: range[1] });
+      $("wait").classList.remove("is-text");
+    } else if (waiting && typeof wait === "number") {
       both($("wait"), wait <= 0 ? "wait_soon" : "wait_minutes", { minutes: wait });
       $("wait").classList.toggle("is-text", wait <= 0);
     } else {

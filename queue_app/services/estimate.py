@@ -1,0 +1,229 @@
+"""When will a waiting resident be called? A forward play of the office, in pure
+functions over plain values (waits.py reads the values from the database).
+
+The play runs the order of service forward from now, one call at a time: the counter
+that frees up first calls the first resident it may serve among those present. Present
+are the tickets waiting now and, from their expected arrival on, the reserved residents
+who have not checked in yet: at the counter they go before every walk-in (the
+reservation band), so a walk-in who ignored them was told a wait that was too short.
+An expected resident comes only with the show-up probability ``weight``, so they weigh
+``weight`` × their service time: a fluid approximation that is right on average
+without playing every combination of who comes.
+
+Counters serve while they are open: a counter open now, a closed one from the time its
+clerk said they would be back (``back_at``), and, when the place has a usual day, no
+more counters at a time than the day staffs in that hour (lunch: 3 → 2), less the
+counters missing now against the plan (a clerk called away stays away). Nobody is
+called after closing.
+
+A service lasts its procedure's ``service_seconds`` (measured from call to completion,
+so the walk to the counter is in it). The range comes from the spread of the work
+before the call: each resident's service time varies (coefficient of variation
+``cv``) and each expected resident may not come, so the variance of the call time is
+the sum of those variances shared among the counters, and the range is ±1.28 σ (80 %
+of calls fall within it when the errors are normal).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+INFINITY = math.inf
+Z80 = 1.2816  # the 10th and 90th percentiles of the normal distribution
+
+
+@dataclass(frozen=True)
+class CounterState:
+    """A counter as the play needs it; times are seconds from now."""
+
+    id: int
+    serves: frozenset[int]
+    open: bool
+    free_in: float = 0.0  # what is left of its current resident
+    back_in: float | None = None  # a closed counter whose clerk said when they return
+
+
+@dataclass(frozen=True)
+class Job:
+    """A resident ahead in the order of service: waiting now (``arrives_in`` 0,
+    ``weight`` 1) or expected (a reservation not checked in yet)."""
+
+    rank: tuple  # the order of service: (band, order_at, issued_at, number) as comparable values
+    service_id: int
+    target: int | None = None  # sent to one counter
+    arrives_in: float = 0.0
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Office:
+    counters: tuple[CounterState, ...]
+    service_seconds: dict[int, float]
+    closes_in: float = INFINITY
+    # The usual day from now on: (seconds from now, counters staffed from then), sorted;
+    # the first step is the hour we are in. Empty: the counters open now stay open.
+    staffed: tuple[tuple[float, int], ...] = ()
+    cv: float = 0.3  # spread of one service time (sd ÷ mean)
+    default_seconds: float = 900.0
+
+    def seconds(self, service_id: int) -> float:
+        return self.service_seconds.get(service_id, self.default_seconds)
+
+
+@dataclass
+class Call:
+    """When a job is called: the point in seconds and the spread (σ) of that time."""
+
+    at: float
+    sigma: float
+
+    @property
+    def latest(self) -> float:
+        """The late end of the range, in seconds: 90 % of calls come before it."""
+        return self.at + Z80 * self.sigma
+
+    def minutes(self) -> tuple[int, tuple[int, int]]:
+        """(point, (low, high)) in whole minutes; whole seconds first, because float
+        arithmetic leaves dust (359.9999…)."""
+        point = math.ceil(round(self.at) / 60)
+        low = max(0, math.floor(round(self.at - Z80 * self.sigma) / 60))
+        high = max(point, math.ceil(round(self.at + Z80 * self.sigma) / 60))
+        return point, (min(low, point), high)
+
+
+# Not called today: the counters close first (services/reception.py: 受付終了).
+AFTER_CLOSING = Call(INFINITY, 0.0)
+
+
+@dataclass
+class _Server:
+    state: CounterState
+    order: int  # rank among the counters for the usual day: open ones first
+    free_at: float
+    spread: float = 0.0  # variance of free_at
+    done: bool = False
+
+
+@dataclass
+class _Play:
+    office: Office
+    servers: list[_Server] = field(default_factory=list)
+    closing_reached: bool = False  # a counter stopped because the day ended
+
+    def allowed(self, t: float) -> int | None:
+        """How many counters may serve at ``t`` (None: no usual day, no limit)."""
+        steps = self.office.staffed
+        if not steps:
+            return None
+        shortfall = max(0, steps[0][1] - sum(1 for s in self.servers if s.state.open))
+        count = steps[0][1]
+        for start, planned in steps:
+            if start > t:
+                break
+            count = planned
+        # The rota takes its breaks from the clerks present, but an hour the plan
+        # staffs keeps at least one counter (17:00 → 1 with one clerk missing is 1).
+        return max(min(count, 1), count - shortfall)
+
+    def change_points(self) -> list[float]:
+        points = {start for start, _ in self.office.staffed}
+        points.update(s.state.back_in for s in self.servers if s.state.back_in is not None)
+        return sorted(p for p in points if p > 0)
+
+    def on_duty(self, server: _Server, t: float) -> bool:
+        state = server.state
+        if not (state.open or (state.back_in is not None and t >= state.back_in)):
+            return False
+        allowed = self.allowed(t)
+        if allowed is None:
+            return True
+        present = sorted((s for s in self.servers
+                          if s.state.open or (s.state.back_in is not None and t >= s.state.back_in)),
+                         key=lambda s: s.order)
+        return server in present[:allowed]
+
+    def next_free(self, server: _Server, points: list[float]) -> float:
+        """The first moment from ``server.free_at`` when it is on duty, before closing."""
+        t = server.free_at
+        candidates = [t] + [p for p in points if p > t]
+        for moment in candidates:
+            if moment >= self.office.closes_in:
+                self.closing_reached = moment < INFINITY or self.closing_reached
+                return INFINITY
+            if self.on_duty(server, moment):
+                return moment
+        if server.state.open or server.state.back_in is not None:
+            self.closing_reached = True  # it serves today, but the usual day ends its day
+        return INFINITY
+
+
+def _may_call(counter: CounterState, job: Job) -> bool:
+    return job.target == counter.id if job.target is not None else job.service_id in counter.serves
+
+
+def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
+    """Play the office forward until every job whose index is in ``targets`` is
+    called; their calls by index: ``AFTER_CLOSING`` when the day ends first, None when
+    no counter would ever call it (none open, none coming back)."""
+    order = sorted(office.counters, key=lambda c: (not c.open, c.back_in or 0.0, c.id))
+    state = _Play(office)
+    state.servers = [_Server(c, i, c.free_in if c.open else (c.back_in if c.back_in is not None else INFINITY),
+                             (office.cv * c.free_in) ** 2 if c.open else 0.0)
+                     for i, c in enumerate(order)]
+    points = state.change_points()
+    waiting = sorted(range(len(jobs)), key=lambda i: jobs[i].rank)
+    remaining = set(targets)
+    calls: dict[int, Call | None] = {}
+    served: set[int] = set()
+    while remaining:
+        best, best_t = None, INFINITY
+        for server in state.servers:
+            if server.done:
+                continue
+            t = state.next_free(server, points)
+            if t == INFINITY:
+                server.done = True
+            elif t < best_t:
+                best, best_t = server, t
+        if best is None:
+            break
+        job_index = next((i for i in waiting if i not in served and jobs[i].arrives_in <= best_t
+                          and _may_call(best.state, jobs[i])), None)
+        if job_index is None:
+            later = [jobs[i].arrives_in for i in waiting
+                     if i not in served and jobs[i].arrives_in > best_t and _may_call(best.state, jobs[i])]
+            if later and min(later) < INFINITY:
+                best.free_at = min(later)  # idle until the next expected resident it may serve
+            else:
+                best.done = True
+            continue
+        job = jobs[job_index]
+        served.add(job_index)
+        if job_index in remaining:
+            remaining.discard(job_index)
+            # The counters share the uncertainty of the work before this call.
+            spreads = [s.spread for s in state.servers if not s.done and _may_call(s.state, job)]
+            calls[job_index] = Call(best_t, math.sqrt(sum(spreads)) / max(1, len(spreads)))
+        seconds = office.seconds(job.service_id)
+        best.free_at = best_t + job.weight * seconds
+        best.spread += job.weight * (office.cv * seconds) ** 2 + job.weight * (1 - job.weight) * seconds ** 2
+    for index in remaining:
+        calls[index] = AFTER_CLOSING if state.closing_reached else None
+    return calls
+
+
+def recent_mean(durations: list[float], prior: float, prior_weight: float = 3.0,
+                recent_weight: float = 0.8) -> float:
+    """A service time weighted towards the recent: ``durations`` newest first, each
+    worth ``recent_weight`` times the one after it, blended with ``prior`` (from past
+    days, or the procedure's planned duration) as if it were ``prior_weight``
+    observations old."""
+    total, weights = 0.0, 0.0
+    w = 1.0
+    for seconds in durations:
+        total += w * seconds
+        weights += w
+        w *= recent_weight
+    total += w * prior_weight * prior
+    weights += w * prior_weight
+    return total / weights

@@ -1,0 +1,144 @@
+"""The forward play of the office (services/estimate.py): pure functions over plain
+values, no database."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from queue_app.services.estimate import AFTER_CLOSING, Call, CounterState, Job, Office, play, recent_mean
+
+MIN = 60.0
+REISSUE, PIN = 1, 2
+
+
+def counters(n: int, **kwargs) -> tuple[CounterState, ...]:
+    return tuple(CounterState(i, frozenset({REISSUE, PIN}), True, **kwargs) for i in range(n))
+
+
+def office(cs, **kwargs) -> Office:
+    return Office(cs, {REISSUE: 10 * MIN, PIN: 20 * MIN}, **kwargs)
+
+
+def walk_ins(n: int, service: int = REISSUE) -> list[Job]:
+    return [Job((2, i), service) for i in range(n)]
+
+
+def minutes_of(calls, index):
+    call = calls[index]
+    if call is AFTER_CLOSING:
+        return "after closing"
+    return None if call is None else call.at / MIN
+
+
+def test_idle_counters_call_at_once_then_one_service_later():
+    calls = play(office(counters(3)), walk_ins(7), set(range(7)))
+    assert [minutes_of(calls, i) for i in range(7)] == [0, 0, 0, 10, 10, 10, 20]
+
+
+def test_what_is_left_at_a_busy_counter_comes_first():
+    cs = (CounterState(0, frozenset({REISSUE}), True, free_in=4 * MIN),
+          CounterState(1, frozenset({REISSUE}), True, free_in=7 * MIN))
+    calls = play(office(cs), walk_ins(3), {0, 1, 2})
+    assert [minutes_of(calls, i) for i in range(3)] == [4, 7, 14]
+
+
+def test_expected_reserved_residents_go_ahead_of_a_walk_in():
+    """A walk-in told '10 minutes' while three reserved residents check in before it is
+    reached was told too little: the play puts them ahead, each as likely as they are."""
+    jobs = walk_ins(2) + [Job((1, s), REISSUE, arrives_in=5 * MIN, weight=1.0) for s in range(3)]
+    alone = play(office(counters(1)), walk_ins(2), {1})
+    with_reserved = play(office(counters(1)), jobs, {1})
+    assert minutes_of(alone, 1) == 10
+    # W1 at 0 (10 min); by then the three reserved have arrived and go first: 10 + 30.
+    assert minutes_of(with_reserved, 1) == 40
+    # Half of them come, on average: half the work.
+    halves = walk_ins(2) + [Job((1, s), REISSUE, arrives_in=5 * MIN, weight=0.5) for s in range(3)]
+    assert minutes_of(play(office(counters(1)), halves, {1}), 1) == 25
+
+
+def test_a_reserved_resident_expected_later_does_not_hold_up_an_idle_counter():
+    jobs = walk_ins(2) + [Job((1, 0), REISSUE, arrives_in=30 * MIN)]
+    calls = play(office(counters(1)), jobs, {0, 1})
+    assert [minutes_of(calls, 0), minutes_of(calls, 1)] == [0, 10]
+
+
+def test_a_counter_closed_until_one_oclock_comes_back():
+    cs = (CounterState(0, frozenset({REISSUE}), True),
+          CounterState(1, frozenset({REISSUE}), False, back_in=15 * MIN))
+    calls = play(office(cs), walk_ins(4), set(range(4)))
+    # 窓口1 alone until minute 15, then both.
+    assert [minutes_of(calls, i) for i in range(4)] == [0, 10, 15, 20]
+
+
+def test_a_closed_counter_without_a_return_time_calls_nobody():
+    cs = (CounterState(0, frozenset({REISSUE}), False),)
+    assert play(office(cs), walk_ins(1), {0}) == {0: None}
+
+
+def test_the_usual_day_closes_a_counter_for_lunch_before_it_happens():
+    """Three counters staffed, two from minute 20 (lunch), three again from minute 80."""
+    plan = ((0.0, 3), (20 * MIN, 2), (80 * MIN, 3))
+    calls = play(office(counters(3), staffed=plan), walk_ins(12), set(range(12)))
+    without = play(office(counters(3)), walk_ins(12), set(range(12)))
+    assert minutes_of(without, 11) == 30
+    # 0: 3 calls, 10: 3 calls, 20: 2 calls (lunch), 30: 2, 40: 2 → the 12th at 40.
+    assert minutes_of(calls, 11) == 40
+
+
+def test_a_clerk_missing_against_the_plan_stays_missing():
+    cs = counters(2) + (CounterState(2, frozenset({REISSUE, PIN}), False),)
+    plan = ((0.0, 3), (60 * MIN, 3))
+    calls = play(office(cs, staffed=plan), walk_ins(4), set(range(4)))
+    assert [minutes_of(calls, i) for i in range(4)] == [0, 0, 10, 10]
+
+
+def test_nobody_is_called_after_closing():
+    calls = play(office(counters(1), closes_in=25 * MIN), walk_ins(4), set(range(4)))
+    assert [minutes_of(calls, i) for i in range(4)] == [0, 10, 20, "after closing"]
+
+
+def test_a_ticket_sent_to_one_counter_waits_for_it():
+    cs = counters(2)
+    jobs = [Job((2, 0), REISSUE, target=0), Job((2, 1), REISSUE, target=0), Job((2, 2), REISSUE)]
+    calls = play(office(cs), jobs, {0, 1, 2})
+    assert [minutes_of(calls, i) for i in range(3)] == [0, 10, 0]
+
+
+def test_the_range_widens_with_the_work_ahead_and_holds_the_point():
+    calls = play(office(counters(1)), walk_ins(10), set(range(10)))
+    ranges = [calls[i].minutes() for i in range(10)]
+    assert ranges[0] == (0, (0, 0))
+    widths = [high - low for _, (low, high) in ranges]
+    assert widths == sorted(widths) and widths[-1] > widths[1] > 0
+    assert all(low <= point <= high for point, (low, high) in ranges)
+
+
+def test_minutes_round_whole_seconds_first():
+    assert Call(359.99999, 0.0).minutes() == (6, (6, 6))
+    point, (low, high) = Call(20 * MIN, 3 * MIN).minutes()
+    assert (point, low, high) == (20, math.floor(20 - 1.2816 * 3), math.ceil(20 + 1.2816 * 3))
+
+
+def test_recent_services_weigh_most_and_the_prior_fades():
+    assert recent_mean([], 900.0) == 900.0
+    assert recent_mean([480.0, 240.0], 900.0) == pytest.approx((480 + 0.8 * 240 + 0.64 * 3 * 900) / (1 + 0.8 + 1.92))
+    ten_fast = recent_mean([300.0] * 10, 900.0)
+    assert 300 < ten_fast < 400
+
+
+def test_the_evening_counter_of_the_usual_day_stays_with_a_clerk_missing():
+    """Planned 3 then 1 from minute 20 (the evening opening); one clerk is missing now.
+    The evening keeps its one counter rather than none."""
+    cs = counters(2) + (CounterState(2, frozenset({REISSUE, PIN}), False),)
+    plan = ((0.0, 3), (20 * MIN, 1))
+    calls = play(office(cs, staffed=plan, closes_in=60 * MIN), walk_ins(6), set(range(6)))
+    assert [minutes_of(calls, i) for i in range(6)] == [0, 0, 10, 10, 20, 30]
+
+
+def test_a_day_the_usual_day_ends_early_calls_the_rest_after_closing_not_never():
+    """No counter staffed from minute 20 on: a ticket not called by then is not called
+    today (the cut-off needs to know), unlike a ticket no counter is open for at all."""
+    plan = ((0.0, 1), (20 * MIN, 0))
+    calls = play(office(counters(1), staffed=plan, closes_in=60 * MIN), walk_ins(3), set(range(3)))
+    assert [minutes_of(calls, i) for i in range(3)] == [0, 10, "after closing"]
