@@ -1,5 +1,6 @@
-"""The back office: pages for staff and administrators over the domain services.
-So far the reports (``/admin/reports``); this only registers the blueprints."""
+"""The back office: pages for staff and administrators over the domain services
+(``/admin``: reports for staff and admin; everything else for administrators only).
+This only registers the blueprints."""
 from __future__ import annotations
 
 from flask import Flask
@@ -8,4 +9,5 @@ from flask import Flask
 def init_admin(app: Flask) -> None:
     from . import reports
 
-    app.register_blueprint(reports.bp)
+    for blueprint in (reports.bp,):
+        app.register_blueprint(blueprint)
