@@ -1,6 +1,7 @@
 """E-mail to residents: the confirmation (QR code and .ics attached), the day-before
-reminder, the notices of a move and of a cancellation, each in the resident's language,
-and the SMTP connection that sends them.
+reminder, the notices of a move and of a cancellation, the notice of an emergency
+closure (services/closures.py: the reason and a link to book again), each in the
+resident's language, and the SMTP connection that sends them.
 
 Messages are rendered when the outbox job sends them, from the reservation as it is then
 (a reminder for a reservation cancelled meanwhile is skipped). Links use
@@ -22,7 +23,7 @@ from flask_babel import force_locale, gettext as _
 from . import i18n
 from .links import base_url, check_in_payload, manage_url, qr_png
 from .models import OutboxMessage, Reservation, ReservationStatus
-from .services import outbox
+from .services import closures, outbox
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,13 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
             outbox.REMINDER: _("Reminder: your visit tomorrow (%(code)s)", code=reservation.code),
             outbox.MOVED: _("Your reservation has been moved (%(code)s)", code=reservation.code),
             outbox.CANCELLATION: _("Your reservation has been cancelled (%(code)s)", code=reservation.code),
+            closures.CLOSURE_TEMPLATE: _("Counters closed: your reservation is cancelled (%(code)s)",
+                                         code=reservation.code),
         }
+        if message.template == closures.CLOSURE_TEMPLATE:
+            closure = closures.closure_of_message(session, message)
+            context["reason"] = i18n.localised(closure, "reason") if closure is not None else ""
+            context["rebook_url"] = closures.rebook_url(base_url(config), reservation, language.code)
         email = EmailMessage()
         email["Subject"] = subjects[message.template]
         email["From"] = formataddr((_("City Hall Citizens' Division"), config["MAIL_DEFAULT_SENDER"]))
@@ -133,7 +140,7 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
         domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
         email["Message-ID"] = message.message_id or outbox.new_message_id(message.dedupe_key, domain)
         email.set_content(render_template(f"mail/{message.template}.txt", **context))
-        if message.template != outbox.CANCELLATION:
+        if message.template not in (outbox.CANCELLATION, closures.CLOSURE_TEMPLATE):
             email.add_attachment(qr_png(check_in_payload(config, reservation.code)), maintype="image",
                                  subtype="png", filename=f"reservation-{reservation.code}.png")
         if message.template in (outbox.CONFIRMATION, outbox.MOVED):

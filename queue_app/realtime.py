@@ -39,9 +39,11 @@ from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 from flask_socketio import (ConnectionRefusedError, Namespace, SocketIO, disconnect, emit,
                             join_room, rooms)
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import scoped_session
 
-from . import events
+from . import clock, events
 from .config import TOKYO
 from .extensions import db, write_intent
 from .message_queue import client_manager
@@ -93,6 +95,90 @@ class Realtime:
         self.snapshots = SnapshotCache(
             app, app.config.get("DISPLAY_SNAPSHOT_CACHE_SECONDS", DISPLAY_SNAPSHOT_CACHE_SECONDS))
         self.resyncs = ResyncLimiter(app.config.get("DISPLAY_RESYNC_SECONDS", DISPLAY_RESYNC_SECONDS))
+        self.devices = ConnectedDevices()
+
+    def drop_device(self, device_id: int) -> None:
+        """A revoked display: told (``revoked``) and disconnected at once here; told
+        through the message queue in the other processes, where the page then closes
+        its own connection (and could not reconnect: its token is refused)."""
+        sids = self.devices.sids_of(device_id)
+        sio = self.server.server
+        for sid in sids:
+            try:
+                # Straight to the socket, ahead of the disconnect (not via the queue,
+                # which could deliver it after the connection is gone).
+                sio.emit("revoked", {"reason": "revoked"}, to=sid, namespace=events.NAMESPACE,
+                         ignore_queue=True)
+                sio.disconnect(sid, namespace=events.NAMESPACE, ignore_queue=True)
+            except Exception:  # noqa: BLE001 — gone meanwhile: nothing left to drop
+                log.warning("could not disconnect a revoked display", exc_info=True)
+        if self.app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+            try:
+                self.server.emit("revoked", {"reason": "revoked"}, namespace=events.NAMESPACE,
+                                 to=device_room(device_id))
+            except Exception:  # noqa: BLE001 — a broken broker must not fail a committed change
+                log.exception("could not tell the other processes that a device is revoked")
+
+
+class ConnectedDevices:
+    """Which device tokens are connected to this process now (the back office's
+    "online" column), by Socket.IO session."""
+
+    def __init__(self):
+        self._by_sid: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def connected(self, device_id: int, sid: str) -> None:
+        with self._lock:
+            self._by_sid[sid] = device_id
+
+    def gone(self, sid: str) -> None:
+        with self._lock:
+            self._by_sid.pop(sid, None)
+
+    def sids_of(self, device_id: int) -> list[str]:
+        with self._lock:
+            return [sid for sid, device in self._by_sid.items() if device == device_id]
+
+    def online(self) -> set[int]:
+        with self._lock:
+            return set(self._by_sid.values())
+
+
+def online_device_ids(app: Flask) -> set[int]:
+    """The devices connected to this process's Socket.IO now."""
+    realtime = app.extensions.get("realtime")
+    return realtime.devices.online() if realtime is not None else set()
+
+
+_DROP_AFTER_COMMIT = "revoked_devices_after_commit"
+
+
+def drop_device_after_commit(session, device_id: int) -> None:
+    """Disconnect the device's displays once the transaction that revoked it commits
+    (before that, a reconnecting screen would still be let in; after a rollback it
+    stays connected)."""
+    if isinstance(session, scoped_session):
+        session = session()  # listen on this session, never on the proxy's class
+    pending = session.info.get(_DROP_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_DROP_AFTER_COMMIT] = []
+        app = current_app._get_current_object()
+
+        def after_commit(committed):
+            if committed.in_nested_transaction():
+                return
+            ids, pending[:] = list(pending), []
+            for revoked in ids:
+                app.extensions["realtime"].drop_device(revoked)
+
+        def after_soft_rollback(_session, previous_transaction):
+            if previous_transaction.parent is None:
+                pending.clear()
+
+        sa_event.listen(session, "after_commit", after_commit)
+        sa_event.listen(session, "after_soft_rollback", after_soft_rollback)
+    pending.append(device_id)
 
 
 # ---------------------------------------------------------------- snapshots
@@ -205,20 +291,48 @@ class ResyncLimiter:
 
 # ---------------------------------------------------------------- the namespace
 
-def _check_device(slug: str, token) -> bool:
+def _check_device(slug: str, token) -> tuple[int, bool] | None:
     """A display's token, when given, must be a live display of this place (a kiosk's
-    token is a credential for check-ins, not for a screen)."""
-    from .services.accounts import device_for_token
+    token is a credential for check-ins, not for a screen). The device's id, and
+    whether its last-seen mark is due (``accounts.touch_device``); None if refused."""
+    from .services.accounts import SEEN_EVERY, device_for_token
 
     if not isinstance(token, str) or not token:
-        return False
+        return None
     reset = write_intent.set(False)
     try:
         device = device_for_token(db.session, token)
-        return device is not None and device.kind == "display" and device.location.slug == slug
+        if device is None or device.kind != "display" or device.location.slug != slug:
+            return None
+        now = clock.now()
+        return device.id, device.last_seen_at is None or device.last_seen_at <= now - SEEN_EVERY
     finally:
         db.session.rollback()
         write_intent.reset(reset)
+
+
+def _mark_seen(device_id: int) -> None:
+    """The display connected: its last-seen mark, in a short write of its own (at most
+    once in SEEN_EVERY, so a crowd of screens reconnecting costs few writes)."""
+    from .models import Device
+    from .services.accounts import touch_device
+
+    reset = write_intent.set(True)
+    try:
+        device = db.session.get(Device, device_id)
+        if device is not None and touch_device(db.session, device, clock.now()):
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not mark display %s as seen", device_id)  # the screen works on
+    finally:
+        write_intent.reset(reset)
+
+
+def device_room(device_id: int) -> str:
+    return f"device:{device_id}"
 
 
 def _room_location() -> str | None:
@@ -251,9 +365,12 @@ class DisplayNamespace(Namespace):
         if not isinstance(slug, str) or not slug:
             raise ConnectionRefusedError("location_required")
         reset = write_intent.set(False)  # only reads here: SQLite takes no write lock
+        device = None
         try:
             places.get_location(db.session, slug)
-            trusted = "token" not in auth or _check_device(slug, auth["token"])
+            if "token" in auth:
+                device = _check_device(slug, auth["token"])
+            trusted = "token" not in auth or device is not None
         except UnknownPlace:
             raise ConnectionRefusedError("unknown_location") from None
         except SQLAlchemyError:
@@ -266,7 +383,14 @@ class DisplayNamespace(Namespace):
             db.session.rollback()
             write_intent.reset(reset)
         if not trusted:
+            # The page reads this reason and says the screen needs setting up.
             raise ConnectionRefusedError("invalid_token")
+        if device is not None:
+            device_id, due = device
+            join_room(device_room(device_id))  # revoking it reaches every process
+            self.realtime.devices.connected(device_id, request.sid)
+            if due:
+                _mark_seen(device_id)
         join_room(events.room_for(slug))  # before reading: no event can fall in between
         self.realtime.resyncs.connected(request.sid)
         self._send_snapshot(slug)
@@ -274,6 +398,7 @@ class DisplayNamespace(Namespace):
 
     def on_disconnect(self, *_reason):
         self.realtime.resyncs.forget(request.sid)
+        self.realtime.devices.gone(request.sid)
 
     def on_resync(self, data=None):
         """The client saw a gap or came back (or, with ``{"seq"}``, checks it missed
@@ -334,7 +459,7 @@ def announce_resync_command(location):
         place = places.get_location(db.session, location)
     except UnknownPlace:
         raise click.ClickException(f"unknown location {location!r}") from None
-    now = current_app.config["CLOCK"]()
+    now = clock.now()
     day = now.astimezone(TOKYO).date()
     data = events.announce(db.session, place, "queue",
                            {**display.queue_event(db.session, place, day, now=now, change="resync"),

@@ -25,7 +25,7 @@ from tests.realtime_support import (LobbyClient, Recorder, add_counters, add_tic
                                     snapshot_now, staff_token)
 
 SNAPSHOT_KEYS = {"seq", "location", "serving", "recent", "waiting", "counters", "reception",
-                 "reception_reason", "next_opening"}
+                 "reception_reason", "next_opening", "closures"}
 
 
 def db_seq(app, slug="honcho") -> int:
@@ -99,7 +99,7 @@ def test_snapshot_on_connect_shows_numbers_counters_and_waiting_bands(server):
         lobby = get_lobby(db.session, place, now.date(), now)
         assert lobby == {key: snapshot[key] for key in lobby}
         assert set(lobby) == {"serving", "counters", "recent", "reception", "reception_reason",
-                              "next_opening"}
+                              "next_opening", "closures"}
 
 
 def test_a_place_sees_only_its_own_events(server):

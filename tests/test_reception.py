@@ -192,3 +192,19 @@ def test_every_opening_and_closing_is_kept_as_counter_hours_cut_at_closing_time(
     mine = [s for s in _sessions(desk) if s[0] == first]
     assert mine[1:] == [(first, "2027-01-12", "12 13:00", "12 17:15"),
                         (first, "2027-01-13", "13 08:30", None)]
+
+
+def test_closing_says_a_time_before_closing_and_closing_twice_says_so(desk):
+    counter = desk.counters[0]
+    desk.clock.now = at(12, 0)
+    for bad in ("2027-01-12T11:00:00+09:00", "2027-01-12T18:00:00+09:00", "2027-01-13T09:00:00+09:00"):
+        response = desk.post(f"/counters/{counter}/close", {"until": bad})
+        assert response.status_code == 422 and "until" in response.get_json()["errors"], bad
+    assert desk.get("/locations/honcho/counters").get_json()[0]["open"] is True  # nothing changed
+    assert desk.post(f"/counters/{counter}/close", {"until": "2027-01-12T13:00:00+09:00"}).status_code == 200
+    again = desk.post(f"/counters/{counter}/close", {"until": "2027-01-12T13:00:00+09:00"})
+    assert again.status_code == 409 and again.get_json()["code"] == "counter_closed"
+    later = desk.post(f"/counters/{counter}/close", {"until": "2027-01-12T13:30:00+09:00"})
+    assert later.status_code == 200 and later.get_json()["until"] == "2027-01-12T13:30:00+09:00"
+    closes = [e for e in audit_actions(desk.app) if e.action == "counter.close"]
+    assert [e.detail["until"] for e in closes] == ["2027-01-12T13:00:00+09:00", "2027-01-12T13:30:00+09:00"]

@@ -198,8 +198,8 @@ def test_the_day_s_reservations_and_the_signed_in_user(desk):
     booked = reserve(desk.app, at(10, 15))
     desk.post("/check-ins", {"payload": booked["payload"]}, desk.kiosk)
     rows = desk.get("/locations/honcho/reservations").get_json()
-    assert set(rows[0]) == {"code", "status", "service", "start", "end", "name", "furigana", "proxy",
-                            "language", "checked_in", "checked_in_at", "ticket"}
+    assert set(rows[0]) == {"code", "status", "service", "start", "end", "name", "furigana", "phone",
+                            "proxy", "language", "checked_in", "checked_in_at", "ticket"}
     assert rows[0]["checked_in"] is True and set(rows[0]["ticket"]) == {"id", "number", "status"}
     assert rows[0]["ticket"]["number"] == "R-001"
     session = desk.get("/auth/session").get_json()

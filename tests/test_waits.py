@@ -109,3 +109,15 @@ def test_the_queue_and_the_ticket_agree(desk):
     assert [t["number"] for t in queue] == ["W-003", "R-001", "R-002", "W-002", "W-004", "W-005"]
     for listed in queue:
         assert (listed["position"], listed["estimated_wait_minutes"]) == view(desk, listed["id"])
+
+
+def test_a_fault_in_the_estimate_never_fails_the_ticket(desk, monkeypatch, caplog):
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("a bug in the play")
+
+    monkeypatch.setattr("queue_app.services.waits.play", broken)
+    ticket = desk.walk_in()
+    assert ticket["number"] == "W-001"
+    assert (ticket["estimated_wait_minutes"], ticket["estimated_wait_range"]) == (None, None)
+    assert desk.get("/locations/honcho/queue").status_code == 200
+    assert "the wait estimate failed" in caplog.text

@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_admin(app: Flask) -> None:
-    from . import reports
+    from . import accounts, audit, closures, reports
+    from . import office
 
-    for blueprint in (reports.bp,):
+    for blueprint in (reports.bp, closures.bp, audit.bp, accounts.bp, office.bp):
         app.register_blueprint(blueprint)

@@ -80,7 +80,7 @@ def _token_actor(token: str, devices_first: bool) -> Actor | None:
         return Actor(user=user) if user is not None else None
 
     def as_device():
-        device = accounts.device_for_token(db.session, token)
+        device = accounts.device_for_token(db.session, token, clock.now())  # marks it seen
         return Actor(device=device) if device is not None else None
 
     first, second = (as_device, as_user) if devices_first else (as_user, as_device)

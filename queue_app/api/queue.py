@@ -13,9 +13,9 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..extensions import db
 from ..models import Reservation, Ticket
-from ..services import calendar, places, queue, reception, waits
+from ..services import booking, calendar, places, queue, reception, waits
 from .auth import ensure_own_location, kiosk_or_staff_required, staff_required
-from .schemas_queue import (CloseIn, CounterOut, DateQuery, QueueOut, QueueQuery, ReservationRow,
+from .schemas_queue import (CloseIn, CounterOut, QueueOut, QueueQuery, ReservationQuery, ReservationRow,
                             ReservationRowOut, TicketEnvelope, TicketView, WalkInOfferOut)
 
 blp = Blueprint("queue", __name__, url_prefix="/api/v1", description="Counters and the queue")
@@ -92,20 +92,23 @@ def close_counter(body, counter_id):
 
 @blp.get("/locations/<slug>/reservations")
 @staff_required
-@blp.arguments(DateQuery(), location="query")
+@blp.arguments(ReservationQuery(), location="query")
 @blp.response(200, ReservationRowOut(many=True))
 def list_reservations(query, slug):
-    """A day's reservations at a place (default today), with whether each checked in.
-    Staff only: it holds residents' names."""
+    """A day's reservations at a place (default today), with whether each checked in;
+    ``q`` finds them by code, phone or name. Staff only: it holds residents' names."""
     location = places.get_location(db.session, slug)
     day = query["date"] or queue.business_date(clock.now())
-    start = calendar.at(day, time(0, 0))
-    rows = db.session.scalars(
-        select(Reservation).where(Reservation.location_id == location.id,
-                                  Reservation.starts_at >= start,
-                                  Reservation.starts_at < start + timedelta(days=1))
-        .options(selectinload(Reservation.service))
-        .order_by(Reservation.starts_at, Reservation.id)).all()
+    if query["q"]:  # a resident without the QR code: by code, phone or name
+        rows = booking.find_reservations(db.session, location, day, query["q"])
+    else:
+        start = calendar.at(day, time(0, 0))
+        rows = db.session.scalars(
+            select(Reservation).where(Reservation.location_id == location.id,
+                                      Reservation.starts_at >= start,
+                                      Reservation.starts_at < start + timedelta(days=1))
+            .options(selectinload(Reservation.service))
+            .order_by(Reservation.starts_at, Reservation.id)).all()
     tickets = {t.reservation_id: t for t in db.session.scalars(
         select(Ticket).where(Ticket.reservation_id.in_([r.id for r in rows])))} if rows else {}
     return [ReservationRow(r, tickets.get(r.id)) for r in rows]

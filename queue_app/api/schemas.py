@@ -96,6 +96,8 @@ class ReservationIn(_In):
     # The stored 2-character codes of i18n.LANGUAGES (ez: Easy Japanese).
     language = fields.String(load_default="ja", validate=validate.OneOf(list(STORED_CODES)))
     proxy = fields.Boolean(load_default=False)
+    # Staff only: booked for a resident on the phone or at the counter (窓口・電話予約).
+    channel = fields.String(load_default=None, validate=validate.OneOf(["phone", "counter"]))
 
 
 class TokenQuery(_In):

@@ -26,7 +26,10 @@ class LoginIn(_In):
 
 
 class CheckInIn(_In):
-    payload = fields.String(required=True, validate=validate.Length(1, 500))
+    payload = fields.String(load_default=None, validate=validate.Length(1, 500),
+                            metadata={"description": "A kiosk: the QR code's signed payload"})
+    code = fields.String(load_default=None, validate=validate.Length(1, 20),
+                         metadata={"description": "Staff: the reservation's code (no QR at hand)"})
 
 
 class WalkInIn(_In):
@@ -54,8 +57,10 @@ class QueueQuery(_In):
     limit = fields.Integer(load_default=None, validate=validate.Range(1, 10000))
 
 
-class DateQuery(_In):
+class ReservationQuery(_In):
     date = calendar_date(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(1, 100),
+                      metadata={"description": "Find by code, phone (4 digits or more) or name"})
 
 
 # ---------------------------------------------------------------- responses
@@ -237,6 +242,7 @@ class ReservationRowOut(ReservationFields):
     """A line of the day's reservations (staff only: it holds the resident's name)."""
 
     furigana = fields.String(attribute="reservation.furigana", allow_none=True)
+    phone = fields.String(attribute="reservation.phone", allow_none=True)
     checked_in = fields.Function(lambda row: row.reservation.checked_in_at is not None,
                                  metadata={"type": "boolean"})
     checked_in_at = fields.AwareDateTime(attribute="reservation.checked_in_at", allow_none=True)

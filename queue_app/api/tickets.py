@@ -10,7 +10,7 @@ from .. import clock
 from ..extensions import db
 from ..services import booking, checkin, queue, transitions, waits
 from ..services.errors import Forbidden, Invalid, NotFound
-from .auth import ensure_own_location, kiosk_or_staff_required, kiosk_required, staff_required
+from .auth import ensure_own_location, kiosk_or_staff_required, staff_required
 from .schemas_queue import (CancelIn, CheckInIn, PrioritiseIn, TicketEnvelope, TicketOut, TicketView,
                             TransferIn, WalkInIn)
 
@@ -26,17 +26,27 @@ def ticket_body(ticket, now, staff: bool = False) -> TicketView:
 
 
 @blp.post("/check-ins")
-@kiosk_required
+@kiosk_or_staff_required
 @blp.arguments(CheckInIn())
 @blp.response(201, TicketEnvelope)
 @blp.alt_response(200, schema=TicketEnvelope, description="Scanned before: the same ticket")
 def create_check_in(body):
-    """Check in with the reservation's QR payload: 201 a new ticket, 200 the same one again."""
+    """Check in with the reservation's QR ``payload`` (a kiosk), or its ``code`` (staff,
+    for a resident without the QR): 201 a new ticket, 200 the same one again."""
     now = clock.now()
+    policy = checkin.CheckInPolicy.from_config(current_app.config)
+    if g.actor.is_staff:
+        if not body["code"]:
+            raise Invalid("Staff check a resident in by the reservation's code.",
+                          errors={"code": ["Give the reservation's code."]})
+        ticket, created = checkin.check_in_by_code(db.session, code=body["code"], location_id=None,
+                                                   now=now, actor=g.actor.name, policy=policy)
+        return {"ticket": ticket_body(ticket, now, staff=True)}, 201 if created else 200
+    if not body["payload"]:
+        raise Invalid("A kiosk checks in with the QR code's payload.", errors={"payload": ["Scan the QR code."]})
     ticket, created = checkin.check_in(
         db.session, payload=body["payload"], device=g.actor.device, now=now,
-        secret_key=current_app.config["SECRET_KEY"],
-        policy=checkin.CheckInPolicy.from_config(current_app.config))
+        secret_key=current_app.config["SECRET_KEY"], policy=policy)
     return {"ticket": ticket_body(ticket, now)}, 201 if created else 200
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,11 +20,16 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(10), default="staff")  # "staff" | "admin"
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TokyoDateTime)
+    # Set by an administrator's password reset: the next sign-in must choose a new one
+    # before anything else, and no token is issued until then.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
-    # Flask-Login's interface, for the web console's session.
+    # Flask-Login's interface, for the web console's session. A disabled user, or one
+    # whose password was reset, is not signed in: a console session they already hold
+    # stops working at the next request, without waiting for it to expire.
     @property
     def is_authenticated(self) -> bool:
-        return True
+        return self.active and not self.must_change_password
 
     @property
     def is_active(self) -> bool:
@@ -80,5 +86,9 @@ class Device(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(TokyoDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When its token was last used (a request, a display connecting), kept to the
+    # minute: services/accounts.py writes it at most once a minute per device.
+    last_seen_at: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
 
     location = relationship("Location")

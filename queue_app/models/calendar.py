@@ -5,12 +5,13 @@ calendar service (holidays come from the jpholiday library).
 """
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Time
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Time, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from ..extensions import db
+from .types import TokyoDateTime
 
 window_services = Table(
     "window_services",
@@ -61,11 +62,38 @@ class CalendarWindow(db.Model):
 
 
 class Closure(db.Model):
-    """An extra closed day, for one place or (location_id empty) for all."""
+    """The counters closed for a whole day or part of it, at one place or (location_id
+    empty) at all of them. ``starts``/``ends`` empty: the whole day.
+
+    The reason is shown to residents (booking site, lobby screens, the e-mail of an
+    emergency closure) in Japanese (``reason``) or English (``reason_en``). An
+    emergency closure cancelled the reservations in its time (services/closures.py).
+    A reopened closure (``reopened_at``) closes nothing any more; its row stays, so the
+    e-mails already queued about it can still be written and the list shows history.
+    """
 
     __tablename__ = "closures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
     on_date: Mapped[date] = mapped_column(Date, index=True)
+    starts: Mapped[time | None] = mapped_column(Time, nullable=True)
+    ends: Mapped[time | None] = mapped_column(Time, nullable=True)
+    # The Japanese reason; the column kept its first name (it was the only one).
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # Server defaults as the migration has them: rows written before these columns (or
+    # by plain SQL) are whole-day, non-emergency closures with no English reason.
+    reason_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_by: Mapped[str] = mapped_column(String(80), default="", server_default="")  # the audit log's actor
+    created_at: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
+    reopened_at: Mapped[datetime | None] = mapped_column(TokyoDateTime, nullable=True)
+    reopened_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+    location = relationship("Location")
+    # i18n.localised(closure, "reason") reads reason_ja / reason_en.
+    reason_ja = synonym("reason")
+
+    @property
+    def whole_day(self) -> bool:
+        return self.starts is None

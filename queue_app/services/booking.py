@@ -16,7 +16,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, or_, select, update
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from ..config import TOKYO
 from ..i18n import STORED_CODES
 from ..models import ACTIVE_STATUSES, RESERVATION_MOVES, Location, Reservation, ReservationStatus, Service, Slot
-from . import calendar, credentials, outbox, places, transitions
+from . import audit, calendar, credentials, outbox, places, transitions
 from .errors import (AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable,
                      SlotFull, UnknownPlace)
 from .privacy import my_number_fields
@@ -227,7 +227,7 @@ def _take_seat(session, location: Location, start: datetime, capacity: int) -> i
     return slot_id
 
 
-def _free_seat(session, slot_id: int) -> None:
+def free_seat(session, slot_id: int) -> None:
     session.execute(update(Slot).where(Slot.id == slot_id, Slot.booked > 0)
                     .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
 
@@ -266,10 +266,15 @@ class NewReservation:
 
 
 def book_slot(session, *, location: Location, service: Service, start: datetime,
-              contact: Contact, now: datetime, policy: BookingPolicy) -> tuple[NewReservation, str]:
+              contact: Contact, now: datetime, policy: BookingPolicy,
+              booked_by: str | None = None, channel: str = "online") -> tuple[NewReservation, str]:
     """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
     (shown once; only its hash is kept). Raises ``NotReservable``, ``SlotFull`` or
-    ``Duplicate``; the caller then rolls back (a seat already taken is given back)."""
+    ``Duplicate``; the caller then rolls back (a seat already taken is given back).
+
+    ``booked_by``: the clerk who booked for a resident on the phone or at the counter
+    (窓口・電話予約, ``channel`` ``phone`` or ``counter``), with the same rules; that is
+    audited (a resident booking online is not: the reservation itself is the record)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
     try:
@@ -293,7 +298,27 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     reservation = NewReservation(reservation_id, code, location, service, start, ends, contact.name,
                                  contact.email, contact.phone, contact.language, contact.proxy)
     outbox.enqueue_confirmation(session, reservation, token, now)
+    if booked_by is not None:
+        audit.record(session, actor=booked_by, action="reservation.book", now=now, location_id=location.id,
+                     detail={"code": code, "channel": channel})
     return reservation, token
+
+
+def find_reservations(session, location: Location, day: date, text: str) -> list[Reservation]:
+    """The day's reservations at a place whose code, phone (digits) or name / フリガナ
+    holds ``text``: how a clerk finds a resident who came without the QR code."""
+    text = text.strip()
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isdigit())
+    start = calendar.at(day, time(0, 0))
+    matches = [Reservation.code == text.upper(), Reservation.name.contains(text, autoescape=True),
+               Reservation.furigana.contains(text, autoescape=True)]
+    if len(digits) >= 4:  # a phone number's last four digits, at least
+        matches.append(Reservation.phone.contains(digits))
+    return list(session.scalars(
+        select(Reservation).where(Reservation.location_id == location.id,
+                                  Reservation.starts_at >= start,
+                                  Reservation.starts_at < start + timedelta(days=1), or_(*matches))
+        .order_by(Reservation.starts_at, Reservation.id)))
 
 
 CODE_DRAWS = 10  # 23^8 codes: a second draw is already a rarity
@@ -355,7 +380,7 @@ def cancel_reservation(session, reservation: Reservation, now: datetime) -> Rese
     if not RESERVATION_MOVES["cancel"].allows(reservation.status):
         raise NotReservable(f"A reservation that is {reservation.status} cannot be cancelled.")
     transitions.cancel_reservation(session, reservation, now, actor="resident")
-    _free_seat(session, reservation.slot_id)
+    free_seat(session, reservation.slot_id)
     session.flush()
     outbox.enqueue_cancellation(session, reservation, now)
     return reservation
@@ -373,7 +398,7 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
     if new_start == reservation.starts_at:
         return reservation
     new_slot_id = _take_seat(session, location, new_start, capacity)
-    _free_seat(session, reservation.slot_id)
+    free_seat(session, reservation.slot_id)
     reservation.slot_id = new_slot_id
     reservation.starts_at = new_start
     reservation.ends_at = new_start + timedelta(minutes=service.duration_minutes)

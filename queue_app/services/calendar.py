@@ -3,12 +3,14 @@
 Rules (DOMAIN.md): weekdays follow the place's opening hours; Saturdays and Sundays
 are closed unless a holiday window is set; Japan's national and substitute holidays
 (from jpholiday) and the New Year closure (29 December to 3 January) close the place,
-as does an extra closure. The extended-hours window adds time after closing.
+as does an extra closure for the whole day; a closure of part of a day (from ``starts``
+to ``ends``, services/closures.py) cuts those hours out of the day's windows, and its
+slots with them. The extended-hours window adds time after closing.
 "Today" is always the date in Asia/Tokyo.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import jpholiday
@@ -51,12 +53,27 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ClosureNotice:
+    """A closure of (part of) a day, as residents and the lobby are told of it.
+    ``reason_ja``/``reason_en`` so ``i18n.localised(notice, "reason")`` picks one."""
+
+    id: int
+    starts: datetime
+    ends: datetime
+    whole_day: bool
+    reason_ja: str
+    reason_en: str
+    emergency: bool
+
+
+@dataclass(frozen=True)
 class Day:
     """A place's opening on one date; shared through the rules cache, so immutable."""
 
     date: date
     windows: tuple[Window, ...] = ()
     closed_reason: str | None = None
+    closures: tuple[ClosureNotice, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -126,7 +143,7 @@ class _Rules:
 
     hours: dict[int, list[OpeningHours]]
     specials: list[CalendarWindow]
-    closed_on: set[date]
+    closures: dict[date, list[ClosureNotice]]
 
 
 def _load_rules(session, location: Location, first: date, last: date) -> _Rules:
@@ -135,10 +152,66 @@ def _load_rules(session, location: Location, first: date, last: date) -> _Rules:
         hours.setdefault(row.weekday, []).append(row)
     specials = session.scalars(select(CalendarWindow).options(selectinload(CalendarWindow.services))
                                .where(CalendarWindow.location_id == location.id)).all()
-    closed_on = set(session.scalars(select(Closure.on_date).where(
-        Closure.on_date >= first, Closure.on_date <= last,
-        or_(Closure.location_id.is_(None), Closure.location_id == location.id))))
-    return _Rules(hours, list(specials), closed_on)
+    closures: dict[date, list[ClosureNotice]] = {}
+    for notice in get_notices(session, location, first, last):
+        closures.setdefault(notice.starts.date(), []).append(notice)
+    return _Rules(hours, list(specials), closures)
+
+
+def closed_span(closure: Closure) -> tuple[datetime, datetime]:
+    """The instants a closure closes: its hours, or the whole day (midnight to midnight)."""
+    if closure.starts is None or closure.ends is None:
+        return at(closure.on_date, time(0)), at(closure.on_date + timedelta(days=1), time(0))
+    return at(closure.on_date, closure.starts), at(closure.on_date, closure.ends)
+
+
+def notice_of(closure: Closure) -> ClosureNotice:
+    starts, ends = closed_span(closure)
+    return ClosureNotice(closure.id, starts, ends, closure.whole_day, closure.reason or "",
+                         closure.reason_en or "", bool(closure.emergency))
+
+
+def get_notices(session, location: Location, first: date, last: date) -> list[ClosureNotice]:
+    """The closures in force at ``location`` from ``first`` to ``last``, as residents and
+    the lobby are told of them. Read from the table, not through the rules cache: the
+    event that tells the screens of a closure is written in the closure's own
+    transaction, before the cache has forgotten the old plan."""
+    return [notice_of(closure) for closure in session.scalars(select(Closure).where(
+        Closure.on_date >= first, Closure.on_date <= last, Closure.reopened_at.is_(None),
+        or_(Closure.location_id == location.id, Closure.location_id.is_(None)))
+        .order_by(Closure.on_date, Closure.starts, Closure.id))]
+
+
+def notice_json(notice: ClosureNotice) -> dict:
+    """A notice for the lobby screens: its times and the reason in both languages."""
+    return {"start": notice.starts.isoformat(), "end": notice.ends.isoformat(),
+            "all_day": notice.whole_day, "emergency": notice.emergency,
+            "reason": {"ja": notice.reason_ja, "en": notice.reason_en}}
+
+
+def _cut(window: Window, starts: datetime, ends: datetime) -> list[Window]:
+    """What is left of ``window`` once ``starts``-``ends`` is closed: none, one or two
+    pieces. Slots keep the window's 15-minute grid, so a piece's first slot is the
+    first whole slot of the grid after the closure."""
+    if ends <= window.starts or starts >= window.ends:
+        return [window]
+    pieces = []
+    for begin, end in ((window.starts, min(window.ends, starts)), (max(window.starts, ends), window.ends)):
+        if begin >= end:
+            continue
+        slots_from = slots_until = None
+        if window.slots_from is not None:
+            step = timedelta(minutes=SLOT_MINUTES)
+            slots_from = max(window.slots_from, begin)
+            offset = (slots_from - window.slots_from) % step
+            if offset:
+                slots_from += step - offset
+            slots_until = min(window.slots_until, end)
+            if slots_from + step > slots_until:
+                slots_from = slots_until = None
+        pieces.append(replace(window, starts=begin, ends=end, slots_from=slots_from,
+                              slots_until=slots_until))
+    return pieces
 
 
 def _plan(rules: _Rules, day: date) -> Day:
@@ -146,8 +219,9 @@ def _plan(rules: _Rules, day: date) -> Day:
         return Day(day, closed_reason="new_year")
     if jpholiday.is_holiday(day):
         return Day(day, closed_reason="national_holiday")
-    if day in rules.closed_on:
-        return Day(day, closed_reason="closure")
+    notices = tuple(rules.closures.get(day, ()))
+    if any(notice.whole_day for notice in notices):
+        return Day(day, closed_reason="closure", closures=notices)
 
     windows: list[Window] = []
     if day.weekday() < 5:
@@ -172,8 +246,13 @@ def _plan(rules: _Rules, day: date) -> Day:
             walk_in=not special.reservation_only,
             services=frozenset(s.id for s in special.services) or None,
             reservation_only=special.reservation_only))
+    had_hours = bool(windows)
+    for notice in notices:
+        windows = [piece for window in windows for piece in _cut(window, notice.starts, notice.ends)]
     windows.sort(key=lambda w: w.starts)
-    return Day(day, tuple(windows), None if windows else "no_opening_hours")
+    if windows:
+        return Day(day, tuple(windows), None, notices)
+    return Day(day, (), "closure" if had_hours else "no_opening_hours", notices)
 
 
 def get_day(session, location: Location, day: date) -> Day:

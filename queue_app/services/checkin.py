@@ -1,4 +1,5 @@
-"""Check-in at the kiosk: a reservation's signed QR payload becomes a queue ticket.
+"""Check-in at the kiosk: a reservation's signed QR payload becomes a queue ticket (or,
+for a resident without the QR code, its code given to a clerk at the console).
 
 A payload scanned twice is the same check-in (DOMAIN.md): the reservation row is
 locked (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) before
@@ -37,6 +38,10 @@ def _reservation_for(session, payload: str, secret_key: str) -> Reservation:
     code = credentials.read_check_in(payload, secret_key) if isinstance(payload, str) else None
     if code is None:
         raise Unknown("This code is not a reservation of ours.")
+    return _locked_reservation(session, code)
+
+
+def _locked_reservation(session, code: str) -> Reservation:
     # The place and the procedure come with it: the ticket needs both.
     query = (select(Reservation).where(Reservation.code == code)
              .options(joinedload(Reservation.location), joinedload(Reservation.service)))
@@ -59,7 +64,21 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
     Returns the ticket and whether it was created now (False: scanned before).
     """
     reservation = _reservation_for(session, payload, secret_key)
-    if reservation.location_id != device.location_id:
+    return _check_in(session, reservation, device.location_id, now, policy, actor=f"device:{device.id}")
+
+
+def check_in_by_code(session, *, code: str, location_id: int | None, now: datetime, actor: str,
+                     policy: CheckInPolicy) -> tuple[Ticket, bool]:
+    """A clerk checks in a resident who came without the QR code, found by code, phone
+    or name (the console); the same rules as at the kiosk. ``location_id``: the place
+    the clerk works at, when known."""
+    reservation = _locked_reservation(session, code.strip().upper())
+    return _check_in(session, reservation, location_id or reservation.location_id, now, policy, actor)
+
+
+def _check_in(session, reservation: Reservation, location_id: int, now: datetime, policy: CheckInPolicy,
+              actor: str) -> tuple[Ticket, bool]:
+    if reservation.location_id != location_id:
         raise WrongLocation("This reservation is for another place.",
                             location=reservation.location.slug)
     existing = _ticket_of(session, reservation)
@@ -88,5 +107,5 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
     ticket = issue_ticket(session, location=reservation.location, service=reservation.service,
                           kind="reservation", band=BAND_RESERVATION, order_at=start,
                           now=now, reservation_id=reservation.id)
-    transitions.check_in(session, reservation, ticket, now, actor=f"device:{device.id}")
+    transitions.check_in(session, reservation, ticket, now, actor=actor)
     return ticket, True

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..events import announce
 from ..models import AT_COUNTER, BAND_NAMES, Counter, Location, Ticket, TicketStatus
-from . import reception
+from . import calendar, reception
 from .places import could_be_slug
 
 # How many of the latest calls the screen lists.
@@ -53,7 +53,8 @@ def get_snapshot(session, location: Location, day: date, now: datetime) -> dict:
     ``{"seq", "location", "serving": [{"number", "counter"}],
     "recent": [{"number", "counter", "called_at"}], "waiting": {...},
     "counters": [{"name", "open", "until"}], "reception", "reception_reason",
-    "next_opening"}`` (``get_lobby``). Only numbers and counters: nothing here may
+    "next_opening", "closures": [{"start", "end", "all_day", "emergency", "reason": {"ja",
+    "en"}}]}`` (``get_lobby``). Only numbers and counters: nothing here may
     identify a resident.
     """
     seq = session.scalar(select(Location.seq).where(Location.id == location.id))
@@ -88,6 +89,9 @@ def get_lobby(session, location: Location, day: date, now: datetime) -> dict:
     ]
     shown = [c for c in counters if c.is_open or c.id in latest or c.closed_until is not None]
     desk = reception.state(session, location, now)
+    # Today's closures not yet over (services/closures.py): the screens show the notice.
+    closures = [calendar.notice_json(notice) for notice in calendar.get_notices(session, location, day, day)
+                if notice.ends > now]
     opening = desk["next_opening"]
     return {
         "serving": serving,
@@ -96,6 +100,7 @@ def get_lobby(session, location: Location, day: date, now: datetime) -> dict:
         "recent": recent,
         "reception": desk["reception"], "reception_reason": desk["reception_reason"],
         "next_opening": opening.isoformat() if opening else None,
+        "closures": closures,
     }
 
 
@@ -141,6 +146,7 @@ def queue_event(session, location: Location, day: date, *, now: datetime, change
 
     ``change`` names the move (``issue``, ``check_in``, ``start``, ``complete``,
     ``no_show``, ``cancel``, ``transfer``, ``prioritise``, ``counter``, ``closing``,
+    ``closure`` (a closure of today made or taken back: the notices come with the lobby),
     ``reception`` (a walk-in turned away: 受付終了), ``resync``, ``update`` for any other);
     ``ticket`` (``{"number", "status"}``) is the ticket it moved, so its phone follows
     without asking. A move outside ``WAITING_ONLY`` may free, open or close a counter

@@ -66,3 +66,7 @@ Unauthorized = _error("Unauthorized", 401, "unauthorized", "Authentication requi
 Forbidden = _error("Forbidden", 403, "forbidden", "Not allowed")
 TooManyAttempts = _error("TooManyAttempts", 429, "too_many_attempts",
                          "Too many failed attempts; try again later")
+
+# The back office
+ReservationsInTheWay = _error("ReservationsInTheWay", 409, "reservations_in_the_way",
+                              "Reservations are booked in that time")

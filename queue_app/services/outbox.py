@@ -29,6 +29,7 @@ from .upserts import insert_ignore
 
 # Templates (notify.py renders each one in the resident's language).
 CONFIRMATION, REMINDER, CANCELLATION, MOVED = "confirmation", "reminder", "cancellation", "moved"
+CLOSURE = "closure"  # an emergency closure cancelled the reservation (services/closures.py)
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 60
@@ -69,6 +70,15 @@ def enqueue_reminder(session, reservation: Reservation, now: datetime) -> None:
     """Queue the day-before reminder; once per reservation and visit date."""
     key = f"reminder:{reservation.id}:{reservation.starts_at:%Y-%m-%d}"
     _enqueue(session, REMINDER, key, reservation, now)
+
+
+def enqueue_closure_notice(session, reservation: Reservation, closure_id: int, now: datetime) -> None:
+    """Queue the notice that an emergency closure cancelled a reservation (the reason and
+    a link to book again); a pending confirmation loses its token, as in any cancellation.
+    The key names the closure (``closure:<closure id>:<reservation id>``): the message is
+    written from it (services/closures.py ``closure_of_message``)."""
+    _release_secrets(session, [reservation.id])
+    _enqueue(session, CLOSURE, f"{CLOSURE}:{closure_id}:{reservation.id}", reservation, now)
 
 
 def _release_secrets(session, reservation_ids) -> None:

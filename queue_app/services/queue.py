@@ -187,6 +187,12 @@ def call_next(session, counter: Counter, now: datetime, actor: str) -> Ticket | 
 
 # ---------------------------------------------------------------- counters
 
+def _closing_time(session, location: Location, now: datetime) -> datetime | None:
+    """When today's last window ends (None on a closed day)."""
+    windows = calendar.get_day(session, location, business_date(now)).windows
+    return max((w.ends for w in windows), default=None)
+
+
 def get_counters(session, location: Location) -> list[Counter]:
     return list(session.scalars(select(Counter).where(Counter.location_id == location.id)
                                 .order_by(Counter.position, Counter.id)))
@@ -196,16 +202,22 @@ def set_counter_open(session, counter: Counter, is_open: bool, now: datetime, ac
                      until: datetime | None = None) -> Counter:
     """Open or close a counter. A closed counter calls nobody; tickets already at it
     stay there until staff finish them. Closing may say ``until`` when the clerk
-    expects to be back (a later time today); closing again changes it, opening clears it."""
+    expects to be back (a later time today, before closing); closing a closed counter
+    again changes its ``until`` or, saying nothing new, answers ``counter_closed``;
+    opening clears it."""
     if until is not None:
         if is_open:
             raise Invalid("Only a closing counter says when it is back.", errors={"until": ["Only when closing."]})
         until = until.astimezone(TOKYO)
-        if until <= now or calendar.today(until) != business_date(now):
-            raise Invalid("The time it is back must be later today.",
-                          errors={"until": ["Give a later time today, e.g. 13:00."]})
-    if counter.is_open == is_open and counter.closed_until == until:
-        return counter
+        closing = _closing_time(session, counter.location, now)
+        if until <= now or calendar.today(until) != business_date(now) or (closing and until > closing):
+            raise Invalid("The time it is back must be later today, before closing.",
+                          errors={"until": ["Give a later time today before closing, e.g. 13:00."]})
+    if is_open and counter.is_open:
+        return counter  # already open: nothing to do
+    if not is_open and not counter.is_open and counter.closed_until == until:
+        # Closing again says nothing new (a double click, a second clerk): tell them.
+        raise CounterClosed("This counter is already closed.")
     if counter.is_open != is_open:  # the day's counter-hours, for reports
         (staffing.counter_opened if is_open else staffing.counter_closed)(session, counter, now)
     counter.is_open = is_open

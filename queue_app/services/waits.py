@@ -20,6 +20,8 @@ rules cache is warm (the day's tickets, today's recent services, today's booking
 """
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,6 +39,9 @@ DEFAULT_EARLY_SECONDS = 600.0  # reserved residents come about ten minutes early
 DEFAULT_SHOW_RATE = 0.9
 
 Estimate = tuple[int | None, int | None, list[int] | None]  # position, minutes, range
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,13 @@ class Today:
         return (ahead + 1, *self._minutes(call))
 
     def _play(self, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
-        return play(self.office, jobs, targets)
+        # The estimate must never fail a request (a ticket is worth more than its
+        # estimate): a fault in the play is logged and the ticket has no estimate.
+        try:
+            return play(self.office, jobs, targets)
+        except Exception:  # noqa: BLE001
+            log.exception("the wait estimate failed; answering without one")
+            return {}
 
     @staticmethod
     def _minutes(call: Call | None) -> tuple[int | None, list[int] | None]:

@@ -11,7 +11,8 @@ def init_web(app: Flask) -> None:
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
 
-    from . import booking, info, manage, staff, status, ticket_page, vendor  # noqa: F401  (info, manage: routes on booking.bp)
+    from . import booking, caller, info, manage, staff, status, ticket_page, vendor  # noqa: F401  (info, manage: routes on booking.bp)
 
-    for blueprint in (vendor.bp, booking.bp, staff.bp, ticket_page.bp, status.bp, kiosk_bp, display_bp):
+    for blueprint in (vendor.bp, booking.bp, staff.bp, caller.bp, ticket_page.bp, status.bp, kiosk_bp,
+                      display_bp):
         app.register_blueprint(blueprint)

@@ -14,7 +14,7 @@ from ..config import TOKYO
 from ..extensions import db
 from ..links import manage_url
 from ..models import Location
-from ..services import booking, forecast, places
+from ..services import booking, calendar, forecast, places
 from ..services.errors import Invalid, NotFound, UnknownPlace
 from . import calendar_view
 from .forms import FormErrors
@@ -161,3 +161,14 @@ def reservation_links(reservation, token: str) -> dict:
         "ics_url": url_for(".calendar_file", code=reservation.code, token=token),
         "checkin_closes": i18n.clock_time(reservation.starts_at + timedelta(minutes=late)),
     }
+
+
+@bp.app_template_global("closure_notices")
+def closure_notices(place: Location, first: date, whole_month: bool = False) -> list:
+    """The closures of ``place`` on ``first`` (or in its whole month), for the booking
+    pages' notice; each has ``starts``, ``ends``, ``whole_day`` and the reason in both
+    languages (``localised(notice, "reason")``)."""
+    last = first
+    if whole_month:
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return calendar.get_notices(db.session, place, first, last)

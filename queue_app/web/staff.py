@@ -7,6 +7,7 @@ itself current over Socket.IO (namespace /display), without reloading.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, redirect, render_template, request, session,
@@ -15,10 +16,10 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
-from ..models import Location, Service
+from ..models import Location, Service, User
 from ..services import accounts, calendar
 from ..api.auth import login_source
-from ..services.errors import TooManyAttempts, Unauthorized
+from ..services.errors import Invalid, TooManyAttempts, Unauthorized
 from .. import clock
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -40,14 +41,19 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
-    """The login form (CSRF-protected); a right password starts a console session."""
+    """The login form (CSRF-protected); a right password starts a console session. A
+    password an administrator reset must first be replaced: the right temporary password
+    leads to the change form (the same address), and only the new password signs in."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     error, status = None, 200
     username = ""
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
         now = clock.now()
+        pending = session.get(_PASSWORD_CHANGE)
+        if pending and "new_password" in request.form:
+            return _finish_password_change(pending, now)
+        username = request.form.get("username", "").strip()
         try:
             user = accounts.authenticate(db.session, username, request.form.get("password", ""),
                                          now, login_source())
@@ -63,10 +69,52 @@ def login():
             session.clear()  # nothing from before the login carries over
             if language:
                 session["lang"] = language
+            if user.must_change_password:
+                # The temporary password was right (and counted by the throttle): remember
+                # who, for a short while, in the signed session; no console session yet.
+                session[_PASSWORD_CHANGE] = {"user": user.id,
+                                             "until": (now + _PASSWORD_CHANGE_TIME).isoformat()}
+                return render_template("staff/change_password.html", username=user.username,
+                                       errors={})
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("staff/login.html", error=error, retry_after=None,
                            username=username), status
+
+
+_PASSWORD_CHANGE = "password_change"
+_PASSWORD_CHANGE_TIME = timedelta(minutes=10)
+# The service's messages, as the change form names them (it words them in both languages).
+_CHANGE_ERRORS = {accounts.MESSAGES["password_short"]: "short", accounts.MESSAGES["password_long"]: "long",
+                  accounts.MESSAGES["password_same"]: "same"}
+
+
+def _finish_password_change(pending: dict, now):
+    """The second step of a sign-in after a reset: the new password, twice."""
+    user = db.session.get(User, pending.get("user") or 0)
+    try:
+        until = datetime.fromisoformat(pending.get("until", ""))
+    except (TypeError, ValueError):
+        until = now
+    if user is None or not user.active or not user.must_change_password or until <= now:
+        session.pop(_PASSWORD_CHANGE, None)  # start again from the login form
+        return render_template("staff/login.html", error=None, retry_after=None, username=""), 401
+    new = request.form.get("new_password", "")
+    errors = {}
+    if new != request.form.get("confirm_password", ""):
+        errors["confirm"] = "mismatch"
+    else:
+        try:
+            accounts.change_password(db.session, user, new, now=now)
+        except Invalid as error:
+            db.session.rollback()
+            for name, messages in error.extra.get("errors", {}).items():
+                errors[name] = _CHANGE_ERRORS.get(messages[0], "short")
+    if errors:
+        return render_template("staff/change_password.html", username=user.username, errors=errors), 422
+    session.pop(_PASSWORD_CHANGE, None)
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
@@ -89,7 +137,7 @@ def console():
     return render_template(
         "staff/console.html",
         places=[{"slug": p.slug, "name": p.name()} for p in places],
-        services=[{"slug": s.slug, "name": s.name()} for s in services],
+        services=[{"slug": s.slug, "name": s.name(), "reservable": s.reservable} for s in services],
         today=today.isoformat(),
         chosen_place=request.args.get("location", ""),
         chosen_counter=request.args.get("counter", ""),

@@ -58,6 +58,8 @@
         if (c && typeof c === "object" && c.open === false) into.closed[c.name] = c.until || null;
       });
     }
+    // Closures of today (an emergency, a planned change-over): the notice and its reason.
+    if (Array.isArray(data.closures)) into.closures = data.closures;
     if (typeof data.reception === "string") {
       into.reception = data.reception;
       into.receptionReason = data.reception_reason || null;
@@ -76,7 +78,7 @@
 
   function fromSnapshot(snap) {
     return apply({ counters: [], closed: {}, serving: {}, recent: [], waiting: {},
-                   reception: "open", receptionReason: null, nextOpening: null }, snap);
+                   reception: "open", receptionReason: null, nextOpening: null, closures: [] }, snap);
   }
 
   // ------------------------------------------------------------------ rendering
@@ -193,7 +195,43 @@
     }
   }
 
+  function hhmm(iso) {
+    var moment = new Date(iso);
+    return isNaN(moment.getTime()) ? "" : moment.toLocaleTimeString("ja-JP", {
+      timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
+  }
+
+  /* The closure notice: when (all day, or from-to) and why, in Japanese and English.
+     Built with textContent: the reason is an administrator's text, never markup. */
+  function renderClosures() {
+    var banner = $("closure");
+    var list = $("closure-list");
+    var closures = (state.closures || []).filter(function (c) {
+      return new Date(c.end).getTime() > Date.now();
+    });
+    list.textContent = "";
+    closures.forEach(function (c) {
+      var item = document.createElement("li");
+      var ja = document.createElement("span");
+      ja.className = "closure-ja";
+      ja.textContent = (c.all_day ? "本日は終日閉庁します"
+        : "本日 " + hhmm(c.start) + "〜" + hhmm(c.end) + " は閉庁します") +
+        (c.reason && c.reason.ja ? "(" + c.reason.ja + ")" : "");
+      var en = document.createElement("span");
+      en.className = "en";
+      en.lang = "en";
+      en.textContent = (c.all_day ? "The counters are closed all day today"
+        : "The counters are closed today from " + hhmm(c.start) + " to " + hhmm(c.end)) +
+        (c.reason && c.reason.en ? ": " + c.reason.en : "");
+      item.appendChild(ja);
+      item.appendChild(en);
+      list.appendChild(item);
+    });
+    banner.hidden = closures.length === 0;
+  }
+
   function render() {
+    renderClosures();
     renderReception();
     renderNow();
     renderCounters();
@@ -274,10 +312,27 @@
     }
   }
 
-  function onStatus(connected) {
+  function onStatus(connected, why, detail) {
+    if (why === "revoked" || (why === "refused" && detail === "invalid_token")) {
+      needsSetup();
+      return;
+    }
     $("status").hidden = !!connected;
     body.classList.toggle("is-offline", !connected);
     checkLive();
+  }
+
+  /* This screen's device token was revoked (or was never valid): the feed is closed for
+     good, so say plainly that it needs setting up, and grey the last numbers as when
+     offline. body[data-setup="needed"] says so to tests and to whoever looks. */
+  function needsSetup() {
+    if (body.getAttribute("data-setup") === "needed") return;
+    body.setAttribute("data-setup", "needed");
+    $("status").hidden = true;
+    body.classList.add("is-offline");
+    setStale(true);
+    $("offline").hidden = true;  // the setup banner takes its place
+    $("setup-needed").hidden = false;
   }
 
   // ------------------------------------------------------------------ live or not
@@ -300,6 +355,7 @@
   }
 
   function checkLive() {
+    if (body.getAttribute("data-setup") === "needed") return;
     if (isLive()) {
       notLiveSince = null;
       setStale(false);

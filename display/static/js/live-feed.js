@@ -75,7 +75,16 @@
       self.fresh = false;  // whatever we hold may be stale until the next snapshot
       self.onStatus(false);
     });
-    socket.on("connect_error", function () { if (!socket.active) self.onStatus(false, "refused"); });
+    // A refusal names its reason (e.g. "invalid_token": a revoked display's token).
+    socket.on("connect_error", function (error) {
+      if (!socket.active) self.onStatus(false, "refused", error && error.message);
+    });
+    // The device was revoked in the back office: stop here (a reconnection would be
+    // refused anyway) and let the page say it needs setting up.
+    socket.on("revoked", function () {
+      socket.disconnect();
+      self.onStatus(false, "revoked");
+    });
     socket.on("snapshot", function (data) { self._snapshot(data); });
     socket.on("called", function (data) { self._event("called", data); });
     socket.on("queue", function (data) {
