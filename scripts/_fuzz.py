@@ -41,6 +41,7 @@ SERVER = ["--worker-class", "gthread", "--workers", "1", "--threads", "4", "--lo
 # open, walk-ins taken, this morning's reservations can check in.
 DEFAULT_NOW = "2027-01-12T10:00:00+09:00"
 STAFF_USER = "fuzz-staff"
+ADMIN_USER = "fuzz-admin"
 REVOKE = "DELETE /api/v1/auth/token"
 
 # Every check schemathesis has is on (``--checks all``); what follows only tunes them.
@@ -76,19 +77,21 @@ def _flask(env: dict, *args: str, stdin: str | None = None) -> str:
 
 
 def prepare(env: dict) -> tuple[str, str]:
-    """The schema, the demo city, a staff user and a kiosk device: (password, kiosk token)."""
+    """The schema, the demo city, a staff user, an administrator (same password) and a
+    kiosk device: (password, kiosk token)."""
     _flask(env, "db", "upgrade")
     _flask(env, "seed-demo")
     password = secrets.token_urlsafe(18)
     _flask(env, "create-user", STAFF_USER, "--role", "staff", stdin=f"{password}\n{password}\n")
+    _flask(env, "create-user", ADMIN_USER, "--role", "admin", stdin=f"{password}\n{password}\n")
     kiosk_token = _flask(env, "create-device", "fuzz-kiosk", "--kind", "kiosk",
                          "--location", "honcho").strip().splitlines()[-1]
     return password, kiosk_token
 
 
-def staff_token(base: str, password: str) -> str:
+def staff_token(base: str, password: str, username: str = STAFF_USER) -> str:
     response = requests.post(f"{base}/api/v1/auth/token", timeout=30,
-                             json={"username": STAFF_USER, "password": password})
+                             json={"username": username, "password": password})
     response.raise_for_status()
     return response.json()["token"]
 
@@ -246,6 +249,7 @@ def fuzz(database_url: str, label: str, args) -> tuple[list[Run], list[str], Pat
         server = start_server({**env, "FUZZ_NOW": args.now}, port, server_output)
         try:
             staff = staff_token(base, password)
+            admin = staff_token(base, password, ADMIN_USER)
             values = known_values(base, staff, datetime.fromisoformat(args.now).date())
             write_config(config, values)
             print("real values offered to the fuzzer: "
@@ -255,6 +259,8 @@ def fuzz(database_url: str, label: str, args) -> tuple[list[Run], list[str], Pat
                 # last, on its own, after everything else had the token.
                 Run(f"{label} staff", staff, ["--exclude-name", REVOKE]),
                 Run(f"{label} kiosk", kiosk_token, []),
+                # The back office last but one: it may disable users and revoke devices.
+                Run(f"{label} admin", admin, ["--exclude-name", REVOKE]),
                 Run(f"{label} staff sign-out", staff, ["--include-name", REVOKE]),
             ]
             for run in runs:

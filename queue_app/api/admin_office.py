@@ -76,7 +76,8 @@ class OfficeLocationList(Schema):
 
 
 class OfficeCountersQuery(_In):
-    location = fields.String(load_default=None, validate=_LOOSE)
+    # A query string stays short: the URL must fit the server's request line.
+    location = fields.String(load_default=None, validate=validate.Length(1, 40))
 
 
 class OfficeCounterIn(_In):
@@ -169,7 +170,7 @@ def create_location(body):
 
 @blp.patch("/admin/locations/<slug>")
 @admin_required
-@blp.arguments(OfficeLocationPatch())
+@blp.arguments(OfficeLocationPatch(), required=False)  # an empty PATCH changes nothing
 @blp.response(200, OfficeLocationOut)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="name_taken")
@@ -209,7 +210,7 @@ def create_counter(body):
 
 @blp.patch("/admin/counters/<int:counter_id>")
 @admin_required
-@blp.arguments(OfficeCounterPatch())
+@blp.arguments(OfficeCounterPatch(), required=False)  # an empty PATCH changes nothing
 @blp.response(200, OfficeCounterOut)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="name_taken")
@@ -243,7 +244,7 @@ def create_service(body):
 
 @blp.patch("/admin/services/<slug>")
 @admin_required
-@blp.arguments(OfficeServicePatch())
+@blp.arguments(OfficeServicePatch(), required=False)  # an empty PATCH changes nothing
 @blp.response(200, OfficeServiceOut)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="name_taken")
