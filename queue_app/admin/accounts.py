@@ -21,12 +21,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, StringField
 
-from .. import clock, i18n, realtime
+from .. import clock, realtime
 from ..api.admin_accounts import created_view
 from ..extensions import db
 from ..models import Device, Location, User
 from ..services import accounts
 from ..services.errors import Invalid
+from .pages import admin_or_refuse, page_locale, translator
 
 bp = Blueprint("admin_accounts", __name__, url_prefix="/admin")
 
@@ -146,28 +147,6 @@ class ActionForm(FlaskForm):
     """Only the CSRF token: the user or device is in the URL."""
 
 
-def translator(locale: str):
-    def t(text: str, **values) -> str:
-        words = JA.get(text, text) if locale == "ja" else text
-        return words % values if values else words
-
-    return t
-
-
-def page_locale() -> str:
-    """Japanese (and Easy Japanese) readers get Japanese, everyone else English."""
-    return "ja" if i18n.language().locale.startswith("ja") else "en"
-
-
-def admin_or_refuse():
-    """None for a signed-in administrator; else a redirect to sign in, or 403 for staff."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    if current_user.role != "admin" or not current_user.is_active:
-        abort(403)
-    return None
-
-
 def _actor() -> str:
     return f"user:{current_user.id}"
 
@@ -208,7 +187,7 @@ def home():
     locale = page_locale()
     sections = [(url_for(endpoint, lang=locale), title, text) for endpoint, title, text in SECTIONS
                 if endpoint in current_app.view_functions]
-    return render_template("admin/home.html", t=translator(locale), locale=locale, sections=sections,
+    return render_template("admin/home.html", t=translator(JA, locale), locale=locale, sections=sections,
                            language_urls=_language_urls("admin_accounts.home"))
 
 
@@ -232,7 +211,7 @@ def add_user():
     form = UserForm()
     if not form.validate_on_submit():  # the CSRF token; the fields are the service's
         abort(400)
-    t = translator(page_locale())
+    t = translator(JA, page_locale())
     try:
         user = accounts.create_user(db.session, form.username.data or "", form.password.data or "",
                                     form.role.data or "", clock.now(), actor=_actor(),
@@ -251,7 +230,7 @@ def disable_user(user_id: int):
     refused = _action_refused()
     if refused is not None:
         return refused
-    t = translator(page_locale())
+    t = translator(JA, page_locale())
     try:
         accounts.disable_user(db.session, user_id, actor=_actor(), now=clock.now())
     except accounts.LastAdmin:
@@ -305,7 +284,7 @@ def _named(user_id: str | None, t, text: str) -> str | None:
 def _users_page(form: UserForm, *, errors: dict | None = None, alert: str | None = None,
                 reset=None, status: int = 200):
     locale = page_locale()
-    t = translator(locale)
+    t = translator(JA, locale)
     args = request.args
     message = (_named(args.get("added"), t, "The user %(name)s is added.")
                or _named(args.get("disabled"), t, "%(name)s is disabled: their sign-ins and tokens stopped working.")
@@ -337,7 +316,7 @@ def add_device():
     form = DeviceForm()
     if not form.validate_on_submit():
         abort(400)
-    t = translator(page_locale())
+    t = translator(JA, page_locale())
     try:
         device, token = accounts.create_device(db.session, form.name.data or "", form.kind.data or "",
                                                form.location.data or "", clock.now(), actor=_actor())
@@ -362,7 +341,7 @@ def revoke_device(device_id: int):
 
 def _devices_page(form: DeviceForm, *, errors: dict | None = None, issued=None, status: int = 200):
     locale = page_locale()
-    t = translator(locale)
+    t = translator(JA, locale)
     message = None
     revoked = request.args.get("revoked", "")
     if revoked.isdigit():

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Location
 from ..services import audit_log
 from ..services.errors import Invalid
-from .closures import admin_or_refuse, page_locale
+from .pages import admin_or_refuse, page_locale, translator
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
 
@@ -51,14 +51,6 @@ JA = {
 }
 
 
-def translator(locale: str):
-    def t(text: str, **values) -> str:
-        words = JA.get(text, text) if locale == "ja" else text
-        return words % values if values else words
-
-    return t
-
-
 def _date(raw: str, field: str, errors: dict, t) -> date | None:
     if not raw:
         return None
@@ -77,7 +69,7 @@ def page():
     if refused is not None:
         return refused
     locale = page_locale()
-    t = translator(locale)
+    t = translator(JA, locale)
     args = request.args
     form = {name: (args.get(name) or "").strip() for name in ("who", "action", "location", "from", "to")}
     errors: dict[str, str] = {}

@@ -21,11 +21,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, StringField
 
-from .. import clock, i18n
+from .. import clock
 from ..extensions import db
 from ..models import Location
 from ..services import calendar, closures
 from ..services.errors import DomainError, Invalid, ReservationsInTheWay
+from .pages import admin_or_refuse, page_locale, translator
 
 bp = Blueprint("admin_closures", __name__, url_prefix="/admin/closures")
 
@@ -116,28 +117,6 @@ class ReopenForm(FlaskForm):
     """Only the CSRF token: the closure is in the URL."""
 
 
-def translator(locale: str):
-    def t(text: str, **values) -> str:
-        words = JA.get(text, text) if locale == "ja" else text
-        return words % values if values else words
-
-    return t
-
-
-def page_locale() -> str:
-    """Japanese (and Easy Japanese) readers get Japanese, everyone else English."""
-    return "ja" if i18n.language().locale.startswith("ja") else "en"
-
-
-def admin_or_refuse():
-    """The console's signed-in administrator; a redirect to sign in, or 403 for staff."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    if current_user.role != "admin" or not current_user.is_active:
-        abort(403)
-    return None
-
-
 @bp.get("")
 @bp.get("/")
 def page():
@@ -158,7 +137,7 @@ def add():
     if refused is not None:
         return refused
     locale = page_locale()
-    t = translator(locale)
+    t = translator(JA, locale)
     form = ClosureForm()
     if not form.validate_on_submit():  # the CSRF token, nothing else is checked here
         abort(400)
@@ -230,7 +209,7 @@ def _parse(raw, parse, field: str, message: str, errors: dict, required: bool = 
 
 def _render(form: ClosureForm, errors: dict, locale: str, status: int = 200, *, result=None,
             message: str | None = None, in_the_way: list[str] | None = None):
-    t = translator(locale)
+    t = translator(JA, locale)
     places = db.session.scalars(select(Location).order_by(Location.id)).all()
     today = calendar.today(clock.now())
     upcoming = closures.get_upcoming(db.session, today)

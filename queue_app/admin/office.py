@@ -18,10 +18,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import clock, i18n
+from .. import clock
 from ..extensions import db
 from ..services import office
 from ..services.errors import Invalid, NotFound
+from .pages import admin_or_refuse, page_locale, translator
 
 bp = Blueprint("admin_catalogue", __name__, url_prefix="/admin/office")
 
@@ -111,28 +112,6 @@ class CsrfForm(FlaskForm):
     the service (office.py), so the page and the API give the same messages."""
 
 
-def translator(locale: str):
-    def t(text: str, **values) -> str:
-        words = JA.get(text, text) if locale == "ja" else text
-        return words % values if values else words
-
-    return t
-
-
-def page_locale() -> str:
-    """Japanese (and Easy Japanese) readers get Japanese, everyone else English."""
-    return "ja" if i18n.language().locale.startswith("ja") else "en"
-
-
-def admin_or_refuse():
-    """None for a signed-in administrator; else a redirect to sign in, or 403 for staff."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    if current_user.role != "admin" or not current_user.is_active:
-        abort(403)
-    return None
-
-
 def _posted():
     """The refusal for a non-administrator or a missing CSRF token; None to go on."""
     refused = admin_or_refuse()
@@ -188,7 +167,7 @@ def _named(row) -> str:
 def _refused(form_key: str, error, status: int):
     """The page again with the refused form's values and its errors by field."""
     db.session.rollback()
-    t = translator(page_locale())
+    t = translator(JA, page_locale())
     errors = {name: t(messages[0]) for name, messages in error.extra.get("errors", {}).items()}
     values = {key: request.form.getlist(key) if key == "services" else request.form.get(key, "")
               for key in request.form if key != "csrf_token"}
@@ -319,7 +298,7 @@ MESSAGES_DONE = {
 
 def _render(failed: dict | None = None, status: int = 200):
     locale = page_locale()
-    t = translator(locale)
+    t = translator(JA, locale)
     message = None
     done = request.args.get("done")
     if done in MESSAGES_DONE and failed is None:

@@ -19,7 +19,6 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fro
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import i18n
 from ..api.auth import STAFF_ROLES
 from ..api.schemas import FIRST_DAY, LAST_DAY
 from .. import clock
@@ -28,6 +27,7 @@ from ..models import Location, Service
 from ..services import calendar, reports
 from ..services.errors import Invalid
 from ..web.vendor import NODE_MODULES
+from .pages import page_locale, translator
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
 
@@ -102,20 +102,6 @@ FIELD_MESSAGES = {
 }
 
 
-def translator(locale: str):
-    """``t(text, **values)`` for the page: the Japanese of ``text`` or ``text`` itself."""
-    def t(text: str, **values) -> str:
-        words = JA.get(text, text) if locale == "ja" else text
-        return words % values if values else words
-
-    return t
-
-
-def _page_locale() -> str:
-    """Japanese (and Easy Japanese) readers get Japanese, everyone else English."""
-    return "ja" if i18n.language().locale.startswith("ja") else "en"
-
-
 def _date(raw: str | None, field: str, errors: dict, t) -> date | None:
     if not raw:
         return None
@@ -137,7 +123,7 @@ def page():
         return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
     if current_user.role not in STAFF_ROLES or not current_user.is_active:
         abort(403)
-    return _render(_page_locale())
+    return _render(page_locale())
 
 
 def _render(locale: str):
@@ -149,7 +135,7 @@ def _render(locale: str):
             "from": args.get("from") or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
             "to": args.get("to") or today.isoformat()}
     errors: dict[str, str] = {}
-    t = translator(locale)
+    t = translator(JA, locale)
     first = _date(form["from"], "from", errors, t)
     last = _date(form["to"], "to", errors, t)
     summary = None
