@@ -27,15 +27,15 @@ from sqlalchemy import func, select
 
 from . import simulation as sim
 from .extensions import db
-from .models import (CalendarWindow, Closure, Counter, Location, OpeningHours, Reservation,
-                     ReservationStatus, Service, Slot, StaffedHour, Ticket, TurnedAway)
+from .models import (CalendarWindow, Closure, Counter, Location, OpeningHours, Reservation, ReservationStatus,
+                     Service, Slot, SlotCapacity, StaffedHour, Ticket, TurnedAway)
 from .services import calendar, credentials, housekeeping, staffing
 
 DEFAULT_WALK_INS_PER_HOUR = 12.0  # without history: a quiet ordinary day
 HISTORY_WEEKS = 8
 RULE_COLUMNS = {
     Service: ("slug", "name_ja", "name_en", "duration_minutes", "reservable", "position"),
-    OpeningHours: ("weekday", "opens", "closes", "slots_from", "slots_until"),
+    OpeningHours: ("valid_from", "weekday", "opens", "closes", "slots_from", "slots_until"),
     CalendarWindow: ("kind", "weekday", "weeks_of_month", "on_date", "starts", "ends", "reservation_only"),
 }
 
@@ -86,6 +86,10 @@ def read_rules(session, location: Location, day: date) -> dict:
             select(OpeningHours).where(OpeningHours.location_id == location.id))],
         "windows": [{**values(CalendarWindow, w), "services": [s.slug for s in w.services]}
                     for w in session.scalars(select(CalendarWindow).where(CalendarWindow.location_id == location.id))],
+        "capacities": session.execute(
+            select(Service.slug, SlotCapacity.valid_from, SlotCapacity.seats)
+            .join(Service, Service.id == SlotCapacity.service_id)
+            .where(SlotCapacity.location_id == location.id)).all(),
         "closures": [(c.on_date, c.reason) for c in session.scalars(select(Closure).where(
             (Closure.location_id == location.id) | Closure.location_id.is_(None)))],
         "usual_day": staffing.get_usual_day(session, location),
@@ -113,6 +117,8 @@ def write_rules(session, rules: dict, day: date) -> Location:
                                    **{k: v for k, v in values.items() if k != "services"}))
     session.add_all(Closure(location=location, on_date=on, reason=reason) for on, reason in rules["closures"])
     session.flush()
+    session.add_all(SlotCapacity(location_id=location.id, service_id=services[slug].id, valid_from=since,
+                                 seats=seats) for slug, since, seats in rules["capacities"])
     session.add_all(StaffedHour(location_id=location.id, hour=h, counters=c) for h, c in rules["usual_day"].items())
     session.flush()
     slots: dict[datetime, Slot] = {}
@@ -121,7 +127,7 @@ def write_rules(session, rules: dict, day: date) -> Location:
         service = services[slug]
         slot = slots.get(starts)
         if slot is None:
-            capacity = calendar.reservation_capacity(session, location, service)
+            capacity = calendar.reservation_capacity(session, location, service, day)
             slot = slots[starts] = Slot(location_id=location.id, starts_at=starts, capacity=capacity, booked=0)
             session.add(slot)
         slot.booked += 1

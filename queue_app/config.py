@@ -118,8 +118,13 @@ def load_config(instance_path: str, overrides: dict | None) -> dict:
         "DISPLAY_SNAPSHOT_CACHE_SECONDS": _float("DISPLAY_SNAPSHOT_CACHE_SECONDS", 5.0),
         "BOOKING_RATE_LIMIT": env.get("BOOKING_RATE_LIMIT", "60/minute;600/hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "30/hour;10/minute"),
+        # An SMS provider's gateway class, "package.module:Class" (notify.SmsGateway); empty:
+        # none, phone-only residents are on the staff's call list.
+        "SMS_GATEWAY": env.get("SMS_GATEWAY", ""),
         "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 30),
         "BOOKING_CUTOFF_MINUTES": _int("BOOKING_CUTOFF_MINUTES", 30),
+        # A seat freed on a full day is held this long for the first resident on its waitlist.
+        "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
         "CALENDAR_CACHE_SECONDS": _int("CALENDAR_CACHE_SECONDS", 30),
         "CHECKIN_EARLY_MINUTES": _int("CHECKIN_EARLY_MINUTES", 30),
         "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 15),

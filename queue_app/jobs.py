@@ -28,7 +28,7 @@ from . import ops
 from .extensions import db
 from .models import OutboxMessage
 from .resilience import discard_session
-from .services import housekeeping, outbox, staffing
+from .services import booking, housekeeping, outbox, staffing, waitlist
 from . import clock
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,11 @@ def send_outbox(limit: int = 50) -> dict:
     """Send due e-mail from the outbox; each message is claimed and marked as being sent
     (with its Message-ID, committed) before the SMTP conversation, so no transaction is
     held open across the network and a re-send after a crash is recognisable."""
-    from .notify import Mailer, build_message, describe_error, is_message_error
+    from .notify import (Mailer, SmsNotSent, TextMessage, build_message, describe_error, is_message_error,
+                         sms_gateway)
 
     config = current_app.config
+    sms = sms_gateway(config)
     report = {"sent": 0, "failed": 0, "skipped": 0}
     ids = outbox.get_due_ids(db.session, clock.now(), limit)
     db.session.commit()
@@ -77,15 +79,23 @@ def send_outbox(limit: int = 50) -> dict:
             outbox.mark_sending(db.session, message_id, str(email["Message-ID"]), now)
             db.session.commit()  # the claim and the Message-ID are kept from here, before SMTP
             try:
-                mailer.send(email)
+                if isinstance(email, TextMessage):
+                    sms.send(email)
+                else:
+                    mailer.send(email)
+            except SmsNotSent as error:
+                outbox.mark_skipped(db.session, message_id, str(error))
+                db.session.commit()
+                report["skipped"] += 1
+                continue
             except Exception as error:  # noqa: BLE001 — any failure is retried later
                 outbox.mark_failed(db.session, message_id, attempts, describe_error(error), clock.now())
                 db.session.commit()
                 log.warning("outbox message %s not sent (attempt %s): %s",
                             message_id, attempts, describe_error(error))
                 report["failed"] += 1
-                if is_message_error(error):
-                    continue
+                if is_message_error(error) or isinstance(email, TextMessage):
+                    continue  # this message's fault, or the SMS provider's: the e-mail goes on
                 break  # the server is down: leave the rest unclaimed, untried, for the next run
             outbox.mark_sent(db.session, message_id, clock.now())
             db.session.commit()
@@ -115,6 +125,17 @@ def purge_personal_data() -> int:
     return count
 
 
+def purge_outreach_requests() -> int:
+    """Remove the personal data of home-visit requests done or declined, after the same
+    retention period as reservations."""
+    from .services import outreach
+
+    count = outreach.purge_personal_data(
+        db.session, clock.now(), current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
+    db.session.commit()
+    return count
+
+
 def cancel_waiting_at_closing() -> int:
     """Cancel the tickets still waiting when the place closes."""
     counts = housekeeping.cancel_waiting_at_closing(db.session, clock.now())
@@ -129,6 +150,15 @@ def roll_counter_hours() -> dict:
     return report
 
 
+def sweep_waitlists() -> dict:
+    """Seat holds that ran out go to the next resident on the waitlist (or are freed),
+    seats on sale on a day someone waits for are held for them, and the entries of days
+    gone by are purged."""
+    report = waitlist.sweep(db.session, clock.now(), booking.BookingPolicy.from_config(current_app.config))
+    db.session.commit()
+    return report
+
+
 # name, function, seconds between runs
 JOBS = [
     ("send_outbox", send_outbox, 30),
@@ -136,7 +166,9 @@ JOBS = [
     ("mark_no_shows", mark_no_shows, 60),
     ("cancel_waiting_at_closing", cancel_waiting_at_closing, 5 * 60),
     ("purge_personal_data", purge_personal_data, 60 * 60),
+    ("purge_outreach_requests", purge_outreach_requests, 60 * 60),
     ("roll_counter_hours", roll_counter_hours, 5 * 60),
+    ("sweep_waitlists", sweep_waitlists, 60),
     ("heartbeat", ops.heartbeat, 60),  # what /readyz reads: the scheduler is alive
 ]
 

@@ -51,3 +51,13 @@ def qr_png(text: str) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue()
+
+
+def waitlist_path(entry_id: int, token: str) -> str:
+    """A waitlist entry's page: where its resident sees their place and leaves the list."""
+    return f"/waitlist/{entry_id}?token={quote(token)}"
+
+
+def waitlist_offer_path(hold_id: int, token: str) -> str:
+    """The page of a seat held for a resident on a waitlist: book it or let it go."""
+    return f"/waitlist/offers/{hold_id}?token={quote(token)}"

@@ -7,12 +7,21 @@ Messages are rendered when the outbox job sends them, from the reservation as it
 (a reminder for a reservation cancelled meanwhile is skipped). Links use
 ``PUBLIC_BASE_URL``. Only the confirmation carries the manage link: its token travels in
 the outbox row until the message is sent (see services/outbox.py).
+
+Residents who left only a phone number get the day-before reminder as a text message
+(``SMS_REMINDER``) through the SMS gateway, the one place an SMS provider plugs in
+(``SmsGateway``, chosen by ``SMS_GATEWAY``). Until one is configured the default,
+``NoSmsGateway``, sends nothing and says so: the row is recorded as skipped and the
+resident stays on the staff's call list (services/call_list.py).
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 from email.message import EmailMessage
 from email.utils import formataddr, format_datetime as rfc2822_date
 from urllib.parse import urlsplit
@@ -93,18 +102,40 @@ def _skip_reason(message: OutboxMessage, reservation: Reservation | None, now: d
         return "cancelled before its confirmation was sent"
     if message.template == outbox.MOVED and reservation.status != ReservationStatus.BOOKED:
         return "no longer booked"
-    if message.template == outbox.REMINDER and (
+    if message.template in (outbox.REMINDER, outbox.SMS_REMINDER) and (
             reservation.status != ReservationStatus.BOOKED or not now < reservation.starts_at <= now + timedelta(days=2)):
         return "no longer due"
     return None
 
 
-def build_message(session, message: OutboxMessage, config, now: datetime) -> EmailMessage | str:
-    """The e-mail for an outbox row, or the reason there is nothing to send."""
+# Messages that are not about a reservation (a home-visit request, a waitlist entry):
+# template → ``build(session, message, config, now) -> EmailMessage | str`` (the e-mail,
+# or the reason there is nothing to send). The row names what it is about in its
+# ``dedupe_key`` (``<template>:<id>…``), as the closure notice does.
+OTHER_MESSAGES: dict = {}
+
+
+def _register_other_messages() -> None:
+    from .notify_outreach import MESSAGES as outreach_messages
+    from .notify_waitlist import MESSAGES as waitlist_messages
+
+    OTHER_MESSAGES.update(waitlist_messages)
+    OTHER_MESSAGES.update(outreach_messages)
+
+
+_register_other_messages()
+
+
+def build_message(session, message: OutboxMessage, config, now: datetime) -> EmailMessage | TextMessage | str:
+    """The e-mail (or text message) for an outbox row, or the reason there is nothing to send."""
+    if message.template in OTHER_MESSAGES:
+        return OTHER_MESSAGES[message.template](session, message, config, now)
     reservation = session.get(Reservation, message.reservation_id) if message.reservation_id else None
     reason = _skip_reason(message, reservation, now)
     if reason:
         return reason
+    if message.template == outbox.SMS_REMINDER:
+        return _sms_reminder(message, reservation)
     language = i18n.stored_language_of(message.language)
     with force_locale(language.locale):
         url = (manage_url(config, reservation.code, message.secret, language.code)
@@ -150,6 +181,70 @@ def build_message(session, message: OutboxMessage, config, now: datetime) -> Ema
         # After the attachments: making the message multipart moves Content-* headers down.
         email["Content-Language"] = language.tag
     return email
+
+
+# ---------------------------------------------------------------- SMS
+
+@dataclass(frozen=True)
+class TextMessage:
+    """A text message to a phone: its number, its words and an id to recognise a re-send."""
+
+    to: str
+    text: str
+    message_id: str
+    reservation_code: str  # for the log: the number is personal data, the code is not
+
+    def __getitem__(self, header: str) -> str:
+        # The outbox job records a Message-ID before sending, as for an e-mail.
+        if header != "Message-ID":
+            raise KeyError(header)
+        return self.message_id
+
+
+class SmsNotSent(Exception):
+    """The gateway did not send the message and will not: nothing to retry."""
+
+
+class SmsGateway(Protocol):
+    """Where an SMS provider plugs in: ``send`` hands one message over or raises
+    (``SmsNotSent`` when retrying cannot help; anything else is retried with back-off,
+    as a mail server's failure is). A provider's class is named in ``SMS_GATEWAY``
+    (``package.module:Class``) and built with the app's config."""
+
+    def send(self, message: TextMessage) -> None: ...
+
+
+class NoSmsGateway:
+    """The default while no provider is configured: sends nothing and says so (the
+    reservation's code in the log, never the number). The resident is on the call list."""
+
+    def __init__(self, config=None):
+        self.config = config
+
+    def send(self, message: TextMessage) -> None:
+        log.info("reservation %s: no SMS provider is configured, the reminder was not sent "
+                 "(the resident is on the staff's call list)", message.reservation_code)
+        raise SmsNotSent("no SMS provider is configured: on the staff's call list")
+
+
+def sms_gateway(config) -> SmsGateway:
+    """The gateway ``SMS_GATEWAY`` names, or ``NoSmsGateway``."""
+    name = config.get("SMS_GATEWAY") or ""
+    if not name:
+        return NoSmsGateway(config)
+    module, _sep, attribute = name.partition(":")
+    return getattr(importlib.import_module(module), attribute)(config)
+
+
+def _sms_reminder(message: OutboxMessage, reservation: Reservation) -> TextMessage:
+    language = i18n.stored_language_of(message.language)
+    with force_locale(language.locale):
+        text = _("City Hall Citizens' Division: a reminder of your reservation %(code)s, %(when)s, "
+                 "%(service)s at %(place)s. To cancel or change it, please call us.",
+                 code=reservation.code, when=i18n.when(reservation.starts_at),
+                 service=i18n.localised(reservation.service), place=i18n.localised(reservation.location))
+    return TextMessage(message.recipient, text, message.message_id or f"sms-{message.dedupe_key}",
+                       reservation.code)
 
 
 # ---------------------------------------------------------------- SMTP

@@ -85,4 +85,4 @@ def no_script_errors(request):
     page = request.getfixturevalue("page")
     errors = watch_errors(page)
     yield
-    assert errors == []
+    assert errors == [], errors

@@ -63,13 +63,14 @@ def test_reminders_are_queued_once_the_day_before(app, clock):
     clock.set(2027, 1, 13, 8, 59)  # nobody is woken at midnight
     assert _run(app, "queue_reminders") == 0
     clock.set(2027, 1, 13, 9, 0)
-    assert _run(app, "queue_reminders") == 1
+    assert _run(app, "queue_reminders") == 2  # an e-mail, and a text to the phone-only resident
     assert _run(app, "queue_reminders") == 0  # twice: nothing more
     reminders = [r for r in outbox_rows(app) if r.template == "reminder"]
     assert len(reminders) == 1
+    assert [r.recipient for r in outbox_rows(app) if r.template == "sms_reminder"] == ["09011112222"]
     assert reservation_row(app, tomorrow["code"]).reminder_sent_at == clock()
     assert reservation_row(app, later["code"]).reminder_sent_at is None
-    assert reservation_row(app, phone_only["code"]).reminder_sent_at is None
+    assert reservation_row(app, phone_only["code"]).reminder_sent_at == clock()
 
     # Moved to the next day: a reminder again, the day before the new date.
     with app.app_context():

@@ -8,7 +8,10 @@ from flask import Flask
 
 def init_admin(app: Flask) -> None:
     from . import accounts, audit, closures, reports
-    from . import office
+    from . import calendar, office
 
-    for blueprint in (reports.bp, closures.bp, audit.bp, accounts.bp, office.bp):
+    for blueprint in (reports.bp, closures.bp, audit.bp, accounts.bp, office.bp, calendar.bp):
         app.register_blueprint(blueprint)
+    from . import outreach  # home visits (出張申請), for staff: /staff/outreach
+
+    app.register_blueprint(outreach.bp)

@@ -67,7 +67,8 @@ def get_reservation(query, code):
 def cancel_reservation(query, code):
     """Cancel a reservation; its slot is free again at once."""
     reservation = booking.get_reservation(db.session, code, query["token"])
-    booking.cancel_reservation(db.session, reservation, clock.now())
+    booking.cancel_reservation(db.session, reservation, clock.now(),
+                               booking.BookingPolicy.from_config(current_app.config))
     return ReservationView(reservation, query["token"], current_app.config)
 
 

@@ -81,6 +81,9 @@ class AvailabilityOut(Schema):
     service = fields.String()
     open = fields.Boolean()
     reservation_only = fields.Boolean()
+    waitlist = fields.Boolean(metadata={
+        "description": "A waitlist is open for the day (POST /waitlist): it is bookable and full, "
+                       "or residents already wait for it"})
     slots = fields.List(fields.Nested(SlotOut))
 
 

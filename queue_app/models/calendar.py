@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Time, false
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Time, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from ..extensions import db
@@ -22,12 +22,19 @@ window_services = Table(
 
 
 class OpeningHours(db.Model):
-    """Ordinary opening hours of a place on one weekday (0 = Monday)."""
+    """Ordinary opening hours of a place on one weekday (0 = Monday).
+
+    The rows with the same ``valid_from`` are one weekly plan, in force from that date
+    until the next plan's (empty: since always); a weekday without a row in the plan in
+    force is closed. The back office changes the hours "from a date on" by adding a plan
+    (services/calendar_rules.py), so the days before it keep theirs.
+    """
 
     __tablename__ = "opening_hours"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     weekday: Mapped[int] = mapped_column(Integer)
     opens: Mapped[time] = mapped_column(Time)
     closes: Mapped[time] = mapped_column(Time)
@@ -36,6 +43,21 @@ class OpeningHours(db.Model):
     slots_until: Mapped[time] = mapped_column(Time)
 
     location = relationship("Location")
+
+
+class SlotCapacity(db.Model):
+    """How many residents a slot takes when they come for ``service``, from
+    ``valid_from`` until the next such row. Without one, it is the number of counters
+    that take reservations and serve the procedure (services/calendar.py)."""
+
+    __tablename__ = "slot_capacities"
+    __table_args__ = (UniqueConstraint("location_id", "service_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    seats: Mapped[int] = mapped_column(Integer)
 
 
 class CalendarWindow(db.Model):

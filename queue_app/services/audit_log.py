@@ -36,6 +36,15 @@ ACTIONS_JA = {
     "user.enable": "職員アカウントの再開", "user.reset_password": "パスワードの再設定",
     "user.change_password": "パスワードの変更",
     "device.create": "端末の発行", "device.revoke": "端末の無効化",
+    "calendar.hours": "開庁時間の変更", "calendar.capacity": "予約枠の定員の変更",
+    "calendar.window_add": "休日・延長窓口の追加", "calendar.window_remove": "休日・延長窓口の削除",
+    "waitlist.join": "キャンセル待ちの登録", "waitlist.leave": "キャンセル待ちの取消",
+    "waitlist.offer": "キャンセル待ちへの枠の確保", "waitlist.expired": "確保した枠の期限切れ",
+    "waitlist.declined": "確保した枠の辞退", "waitlist.released": "確保した枠の解放",
+    "waitlist.book": "キャンセル待ちからの予約",
+    "waitlist.purge": "キャンセル待ちの個人情報の削除",
+    "outreach.submit": "出張申請の受付", "outreach.schedule": "出張日時の決定",
+    "outreach.decline": "出張申請のお断り", "outreach.done": "出張受付の完了",
 }
 
 

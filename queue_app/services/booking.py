@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..config import TOKYO
 from ..i18n import STORED_CODES
 from ..models import ACTIVE_STATUSES, RESERVATION_MOVES, Location, Reservation, ReservationStatus, Service, Slot
-from . import audit, calendar, credentials, outbox, places, transitions
+from . import audit, calendar, credentials, outbox, places, transitions, waitlist
 from .errors import (AlreadyCancelled, Duplicate, Invalid, MyNumberRejected, NotFound, NotReservable,
                      SlotFull, UnknownPlace)
 from .privacy import my_number_fields
@@ -36,10 +36,13 @@ from .upserts import INSERTS, dialect_of
 class BookingPolicy:
     horizon_days: int = 30
     cutoff_minutes: int = 30
+    # How long a seat freed on a full day is held for the first resident on its waitlist.
+    hold_minutes: int = 30
 
     @classmethod
     def from_config(cls, config) -> "BookingPolicy":
-        return cls(config["BOOKING_HORIZON_DAYS"], config["BOOKING_CUTOFF_MINUTES"])
+        return cls(config["BOOKING_HORIZON_DAYS"], config["BOOKING_CUTOFF_MINUTES"],
+                   config.get("WAITLIST_HOLD_MINUTES", 30))
 
 
 @dataclass(frozen=True)
@@ -167,8 +170,8 @@ def get_availabilities(session, location: Location, service: Service, plans: dic
     """``get_availability`` for each day of ``plans`` (day → ``calendar.Day``), with one
     query for the seats booked on all of them: the one computation of what remains,
     for the API, the day page and the month calendar alike."""
-    capacity = calendar.reservation_capacity(session, location, service)
-    starts = {day: (plan.slot_starts(service) if capacity else []) for day, plan in plans.items()}
+    capacity = {day: calendar.reservation_capacity(session, location, service, day) for day in plans}
+    starts = {day: (plan.slot_starts(service) if capacity[day] else []) for day, plan in plans.items()}
     every = [start for day_starts in starts.values() for start in day_starts]
     booked = {}
     if every:
@@ -176,14 +179,20 @@ def get_availabilities(session, location: Location, service: Service, plans: dic
             Slot.location_id == location.id, Slot.starts_at >= min(every), Slot.starts_at <= max(every)))
         booked = {row.starts_at: row.booked for row in rows}
     step = timedelta(minutes=service.duration_minutes)
-    return {day: {
+    availabilities = {day: {
         "date": day, "location": location.slug, "service": service.slug,
         "open": plan.open, "reservation_only": plan.reservation_only,
         "slots": [{
-            "start": start, "end": start + step, "capacity": capacity,
-            "remaining": max(capacity - booked.get(start, 0), 0) if is_bookable(start, now, policy) else 0,
+            "start": start, "end": start + step, "capacity": capacity[day],
+            "remaining": (max(capacity[day] - booked.get(start, 0), 0)
+                          if is_bookable(start, now, policy) else 0),
         } for start in starts[day]],
     } for day, plan in plans.items()}
+    # A waitlist is open on a bookable day that is full, or that someone already waits for.
+    waiting = waitlist.get_waiting_counts(session, location, service, [day for day in plans if starts[day]])
+    for day, found in availabilities.items():
+        found["waitlist"] = waitlist.day_state(found["slots"], waiting.get(day, 0), now, policy).open
+    return availabilities
 
 
 # ---------------------------------------------------------------- booking
@@ -192,7 +201,7 @@ def _check_reservable(session, location, service, start, now, policy) -> int:
     """Refuse a start that cannot be booked now; return the slot's capacity."""
     start = start.astimezone(TOKYO)
     plan = calendar.get_day(session, location, start.date())
-    capacity = calendar.reservation_capacity(session, location, service)
+    capacity = calendar.reservation_capacity(session, location, service, start.date())
     if not plan.is_slot_start(service, start) or not capacity:
         raise NotReservable("There is no reservable slot for this procedure at that time.")
     if start < now:
@@ -207,19 +216,26 @@ def _check_reservable(session, location, service, start, now, policy) -> int:
 @functools.cache
 def _take_seat_statement(dialect: str):
     slots = Slot.__table__
-    return (INSERTS[dialect](slots)
-            .values(location_id=bindparam("location_id"), starts_at=bindparam("starts_at"),
-                    capacity=bindparam("capacity"), booked=1)
-            .on_conflict_do_update(index_elements=[slots.c.location_id, slots.c.starts_at],
-                                   set_={"booked": slots.c.booked + 1},
-                                   where=slots.c.booked < slots.c.capacity)
+    insert = (INSERTS[dialect](slots)
+              .values(location_id=bindparam("location_id"), starts_at=bindparam("starts_at"),
+                      capacity=bindparam("capacity"), booked=1))
+    # The seats are the booking procedure's for that day (the back office may change
+    # them from a date on); the row keeps the most any booking was given, so its check
+    # constraint (booked <= capacity) still holds when procedures with more seats share it.
+    wanted = insert.excluded.capacity
+    return (insert.on_conflict_do_update(
+                index_elements=[slots.c.location_id, slots.c.starts_at],
+                set_={"booked": slots.c.booked + 1,
+                      "capacity": case((slots.c.capacity < wanted, wanted), else_=slots.c.capacity)},
+                where=slots.c.booked < wanted)
             .returning(slots.c.id))
 
 
 def _take_seat(session, location: Location, start: datetime, capacity: int) -> int:
     """Raise the slot's count by one if a seat is left; ``SlotFull`` otherwise.
-    One statement: the first booking creates the slot's row with ``capacity``; later
-    ones add one only while ``booked < capacity`` (no row back means full)."""
+    One statement: the first booking creates the slot's row; later ones add one only
+    while ``booked < capacity``, the seats of this procedure on that day (no row back
+    means full)."""
     slot_id = session.execute(_take_seat_statement(dialect_of(session)), {
         "location_id": location.id, "starts_at": start, "capacity": capacity}).scalar()
     if slot_id is None:
@@ -267,18 +283,22 @@ class NewReservation:
 
 def book_slot(session, *, location: Location, service: Service, start: datetime,
               contact: Contact, now: datetime, policy: BookingPolicy,
-              booked_by: str | None = None, channel: str = "online") -> tuple[NewReservation, str]:
+              booked_by: str | None = None, channel: str = "online",
+              held_slot_id: int | None = None) -> tuple[NewReservation, str]:
     """Reserve ``start`` for ``contact``. Returns the reservation and its secret token
     (shown once; only its hash is kept). Raises ``NotReservable``, ``SlotFull`` or
     ``Duplicate``; the caller then rolls back (a seat already taken is given back).
 
     ``booked_by``: the clerk who booked for a resident on the phone or at the counter
     (窓口・電話予約, ``channel`` ``phone`` or ``counter``), with the same rules; that is
-    audited (a resident booking online is not: the reservation itself is the record)."""
+    audited (a resident booking online is not: the reservation itself is the record).
+
+    ``held_slot_id``: the seat was held for this resident from the waitlist, and is
+    already counted in the slot (services/waitlist.py ``book_hold``)."""
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
     try:
-        slot_id = _take_seat(session, location, start, capacity)
+        slot_id = held_slot_id if held_slot_id is not None else _take_seat(session, location, start, capacity)
     except SlotFull:
         # Someone who already holds a reservation hears that, not "choose another slot".
         if _holds_active(session, service, contact):
@@ -373,14 +393,16 @@ def get_reservation(session, code: str, token: str | None) -> Reservation:
     return reservation
 
 
-def cancel_reservation(session, reservation: Reservation, now: datetime) -> Reservation:
-    """Cancel a booked reservation and free its seat at once."""
+def cancel_reservation(session, reservation: Reservation, now: datetime,
+                       policy: BookingPolicy | None = None) -> Reservation:
+    """Cancel a booked reservation and free its seat at once (held for the first resident
+    on the day's waitlist, if anyone waits: services/waitlist.py)."""
     if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled("The reservation is already cancelled.")
     if not RESERVATION_MOVES["cancel"].allows(reservation.status):
         raise NotReservable(f"A reservation that is {reservation.status} cannot be cancelled.")
     transitions.cancel_reservation(session, reservation, now, actor="resident")
-    free_seat(session, reservation.slot_id)
+    waitlist.release_seat(session, reservation.slot_id, now, policy or BookingPolicy())
     session.flush()
     outbox.enqueue_cancellation(session, reservation, now)
     return reservation
@@ -398,7 +420,7 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
     if new_start == reservation.starts_at:
         return reservation
     new_slot_id = _take_seat(session, location, new_start, capacity)
-    free_seat(session, reservation.slot_id)
+    waitlist.release_seat(session, reservation.slot_id, now, policy)
     reservation.slot_id = new_slot_id
     reservation.starts_at = new_start
     reservation.ends_at = new_start + timedelta(minutes=service.duration_minutes)

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..config import TOKYO
-from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service
+from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service, SlotCapacity
 from ..models.places import counter_services
 from . import rules_cache
 
@@ -141,15 +141,22 @@ def _window_applies(window: CalendarWindow, day: date) -> bool:
 class _Rules:
     """A place's calendar rows, loaded once for a range of days."""
 
-    hours: dict[int, list[OpeningHours]]
+    # The weekly plans, latest first: (in force from, weekday → its hours).
+    hours: list[tuple[date, dict[int, list[OpeningHours]]]]
     specials: list[CalendarWindow]
     closures: dict[date, list[ClosureNotice]]
 
+    def hours_on(self, day: date) -> list[OpeningHours]:
+        """The ordinary hours of ``day``'s weekday in the weekly plan in force then."""
+        plan = next((weekly for since, weekly in self.hours if since <= day), {})
+        return plan.get(day.weekday(), [])
+
 
 def _load_rules(session, location: Location, first: date, last: date) -> _Rules:
-    hours: dict[int, list[OpeningHours]] = {}
+    plans: dict[date, dict[int, list[OpeningHours]]] = {}
     for row in session.scalars(select(OpeningHours).where(OpeningHours.location_id == location.id)):
-        hours.setdefault(row.weekday, []).append(row)
+        plans.setdefault(row.valid_from or date.min, {}).setdefault(row.weekday, []).append(row)
+    hours = sorted(plans.items(), key=lambda item: item[0], reverse=True)
     specials = session.scalars(select(CalendarWindow).options(selectinload(CalendarWindow.services))
                                .where(CalendarWindow.location_id == location.id)).all()
     closures: dict[date, list[ClosureNotice]] = {}
@@ -225,7 +232,7 @@ def _plan(rules: _Rules, day: date) -> Day:
 
     windows: list[Window] = []
     if day.weekday() < 5:
-        for hours in rules.hours.get(day.weekday(), []):
+        for hours in rules.hours_on(day):
             windows.append(Window(
                 "regular", at(day, hours.opens), at(day, hours.closes),
                 at(day, hours.slots_from), at(day, hours.slots_until),
@@ -284,14 +291,34 @@ def offered_services(session, location: Location) -> frozenset[int]:
     return rules_cache.cached(session, ("offered", location.id), load)
 
 
-def reservation_capacity(session, location: Location, service: Service) -> int:
-    """How many residents one slot can take: counters that take reservations
-    and serve this procedure (one resident per counter per slot). One query, or none
-    while the rules cache holds it."""
-    def count() -> int:
-        return session.scalar(
-            select(func.count()).select_from(Counter).join(counter_services)
-            .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
-                   counter_services.c.service_id == service.id))
+def load_capacity(session, location: Location, service: Service) -> tuple[int, tuple[tuple[date, int], ...]]:
+    """What a procedure's seats per slot are read from, as the database has it now: the
+    counters that take reservations and serve it, and the seats the back office set from
+    a date on (latest first). ``capacity_on`` reads a day's seats from it."""
+    counters = session.scalar(
+        select(func.count()).select_from(Counter).join(counter_services)
+        .where(Counter.location_id == location.id, Counter.takes_reservations.is_(True),
+               counter_services.c.service_id == service.id))
+    rules = session.execute(select(SlotCapacity.valid_from, SlotCapacity.seats).where(
+        SlotCapacity.location_id == location.id, SlotCapacity.service_id == service.id)
+        .order_by(SlotCapacity.valid_from.desc())).all()
+    return counters, tuple((row.valid_from, row.seats) for row in rules)
 
-    return rules_cache.cached(session, ("capacity", location.id, service.id), count)
+
+def capacity_on(loaded: tuple[int, tuple[tuple[date, int], ...]], day: date | None) -> int:
+    """The seats of ``day`` (None: the counters' count) from ``load_capacity``'s answer."""
+    counters, rules = loaded
+    if day is None:
+        return counters
+    return next((seats for since, seats in rules if since <= day), counters)
+
+
+def reservation_capacity(session, location: Location, service: Service, day: date | None = None) -> int:
+    """How many residents one slot of ``day`` can take for this procedure: the seats the
+    back office set from a date on (``SlotCapacity``), or else the counters that take
+    reservations and serve it (one resident per counter per slot). A slot's seats are
+    shared by the procedures booked in it (booking._take_seat). Without ``day``: the
+    counters' count. One query, or none while the rules cache holds it."""
+    loaded = rules_cache.cached(session, ("capacity", location.id, service.id),
+                                lambda: load_capacity(session, location, service))
+    return capacity_on(loaded, day)

@@ -70,3 +70,13 @@ TooManyAttempts = _error("TooManyAttempts", 429, "too_many_attempts",
 # The back office
 ReservationsInTheWay = _error("ReservationsInTheWay", 409, "reservations_in_the_way",
                               "Reservations are booked in that time")
+
+# Home visits (出張申請, services/outreach.py)
+OutreachPending = _error("OutreachPending", 409, "duplicate",
+                         "This contact already has a home-visit request being handled")
+
+# The waitlist of a full day (services/waitlist.py)
+NotFull = _error("NotFull", 409, "not_full", "Seats remain that day: book one instead of waiting")
+AlreadyWaiting = _error("AlreadyWaiting", 409, "already_waiting",
+                        "This e-mail address is already on that day's waitlist for this procedure")
+HoldGone = _error("HoldGone", 409, "hold_gone", "This seat is no longer held for you")

@@ -20,13 +20,15 @@ _BATCH = 500
 
 def queue_reminders(session, now: datetime, from_hour: int = 9) -> int:
     """Queue the day-before reminder of tomorrow's reservations (from ``from_hour`` on,
-    so nobody is woken at midnight); returns how many were queued."""
+    so nobody is woken at midnight): an e-mail, or a text message to those who left only
+    a phone number (sent when an SMS provider is configured; notify.py). Returns how
+    many were queued."""
     if now.astimezone(TOKYO).hour < from_hour:
         return 0
     tomorrow = calendar.today(now) + timedelta(days=1)
     due = session.scalars(select(Reservation).where(
         Reservation.status == ReservationStatus.BOOKED, Reservation.reminder_sent_at.is_(None),
-        Reservation.email.is_not(None),
+        or_(Reservation.email.is_not(None), Reservation.phone.is_not(None)),
         Reservation.starts_at >= calendar.at(tomorrow, time(0)),
         Reservation.starts_at < calendar.at(tomorrow + timedelta(days=1), time(0)))
         .order_by(Reservation.id)).all()
@@ -37,7 +39,10 @@ def queue_reminders(session, now: datetime, from_hour: int = 9) -> int:
             Reservation.status == ReservationStatus.BOOKED).values(reminder_sent_at=now)
             .execution_options(synchronize_session=False))
         if claimed.rowcount == 1:
-            outbox.enqueue_reminder(session, reservation, now)
+            if reservation.email:
+                outbox.enqueue_reminder(session, reservation, now)
+            else:
+                outbox.enqueue_sms_reminder(session, reservation, now)
             queued += 1
     return queued
 

@@ -30,6 +30,7 @@ from .upserts import insert_ignore
 # Templates (notify.py renders each one in the resident's language).
 CONFIRMATION, REMINDER, CANCELLATION, MOVED = "confirmation", "reminder", "cancellation", "moved"
 CLOSURE = "closure"  # an emergency closure cancelled the reservation (services/closures.py)
+SMS_REMINDER = "sms_reminder"  # the reminder as a text message, to a phone-only resident (notify.py)
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 60
@@ -70,6 +71,17 @@ def enqueue_reminder(session, reservation: Reservation, now: datetime) -> None:
     """Queue the day-before reminder; once per reservation and visit date."""
     key = f"reminder:{reservation.id}:{reservation.starts_at:%Y-%m-%d}"
     _enqueue(session, REMINDER, key, reservation, now)
+
+
+def enqueue_sms_reminder(session, reservation: Reservation, now: datetime) -> None:
+    """Queue the day-before reminder as a text message to a resident who left only a
+    phone number; once per reservation and visit date."""
+    insert_ignore(session, OutboxMessage, {
+        "dedupe_key": f"{SMS_REMINDER}:{reservation.id}:{reservation.starts_at:%Y-%m-%d}",
+        "template": SMS_REMINDER, "reservation_id": reservation.id, "recipient": reservation.phone,
+        "language": reservation.language, "secret": None, "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    }, ["dedupe_key"])
 
 
 def enqueue_closure_notice(session, reservation: Reservation, closure_id: int, now: datetime) -> None:

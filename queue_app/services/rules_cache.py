@@ -22,14 +22,14 @@ from flask import Flask
 from sqlalchemy import event, inspect
 from sqlalchemy.sql.dml import UpdateBase
 
-from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service, StaffedHour
+from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service, SlotCapacity, StaffedHour
 
 T = TypeVar("T")
 
 # What the cached values are computed from: places and procedures, opening hours,
 # windows (and their procedures), closures, and counters (which procedures they serve,
 # whether they take reservations, whether they are open) and the usual day's staffing.
-SOURCE_MODELS = (Location, Service, OpeningHours, CalendarWindow, Closure, Counter, StaffedHour)
+SOURCE_MODELS = (Location, Service, OpeningHours, CalendarWindow, Closure, Counter, StaffedHour, SlotCapacity)
 MAX_ENTRIES = 10_000  # days × places × procedures stay far below; a bound all the same
 
 

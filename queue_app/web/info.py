@@ -21,8 +21,8 @@ from sqlalchemy.orm import selectinload
 from .. import i18n
 from .. import clock
 from ..extensions import db
-from ..models import CalendarWindow, Location, OpeningHours, Service
-from ..services import calendar
+from ..models import CalendarWindow, Location, Service
+from ..services import calendar, calendar_rules
 from .resident_pages import bp, policy
 
 # How to find each demo place. A place an administrator adds later gets the general
@@ -109,9 +109,8 @@ class PlaceInfo:
 def _place_info(place: Location) -> PlaceInfo:
     info = PlaceInfo(place)
     groups: dict[tuple, list[int]] = {}
-    rows = db.session.scalars(select(OpeningHours).where(OpeningHours.location_id == place.id)
-                              .order_by(OpeningHours.weekday, OpeningHours.opens))
-    for row in rows:
+    # The weekly plan in force today (the back office may have set another from a later date).
+    for row in calendar_rules.get_hours_in_force(db.session, place, calendar.today(clock.now())):
         if row.weekday < 5:  # the calendar plans ordinary hours on weekdays only
             groups.setdefault((row.opens, row.closes, row.slots_from, row.slots_until), []).append(row.weekday)
     for (opens, closes, slots_from, slots_until), weekdays in groups.items():

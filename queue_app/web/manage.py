@@ -63,7 +63,7 @@ def cancel(code: str):
         if not _changeable(reservation):  # a stale page: checked in, past, or cancelled already
             errors.add(None, _("This reservation can no longer be changed."))
         else:
-            booking.cancel_reservation(db.session, reservation, clock.now())
+            booking.cancel_reservation(db.session, reservation, clock.now(), policy())
             flash(_("Your reservation has been cancelled."), "success")
             return redirect(url_for(".manage", code=reservation.code, token=token), 303)
     return render_template("booking/cancel.html", r=reservation, token=token, form=form,

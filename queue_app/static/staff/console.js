@@ -377,6 +377,7 @@
   }
 
   function init() {
+    if (!places.length) return; // a new office without a place yet: the page says so
     const wanted = body.dataset.chosenPlace || localStorage.getItem("staff.place");
     const slug = places.some((p) => p.slug === wanted) ? wanted : places[0].slug;
     R.fillSelect($("walkin-service"), services.map((s) => [s.slug, `${s.name.ja} / ${s.name.en}`]), "");
