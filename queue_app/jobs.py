@@ -45,7 +45,7 @@ def send_outbox(limit: int = 50) -> dict:
                          sms_gateway)
 
     config = current_app.config
-    sms = sms_gateway(config)
+    sms = None  # loaded at the first text message: a wrong SMS_GATEWAY must not stop the e-mail
     report = {"sent": 0, "failed": 0, "skipped": 0}
     ids = outbox.get_due_ids(db.session, clock.now(), limit)
     db.session.commit()
@@ -80,6 +80,7 @@ def send_outbox(limit: int = 50) -> dict:
             db.session.commit()  # the claim and the Message-ID are kept from here, before SMTP
             try:
                 if isinstance(email, TextMessage):
+                    sms = sms or sms_gateway(config)
                     sms.send(email)
                 else:
                     mailer.send(email)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from queue_app.extensions import db
 from queue_app.models import AuditEntry, CalendarWindow, OpeningHours, Reservation, SlotCapacity
-from queue_app.services import booking
+from queue_app.services import booking, places
 from queue_helpers import bearer, make_device, make_staff
 from test_closures import actions, book_for, moment, slot_starts, status_of
 
@@ -149,7 +149,7 @@ def test_capacity_below_what_is_booked_is_refused_with_its_list(admin_app, admin
     other_too = book_for(admin_app, moment(13, 0), service="cert-renewal")
     response = put_capacity(client, admin, 1)
     assert response.status_code == 409
-    assert sorted(response.get_json()["reservations"]) == sorted([first, second])
+    assert response.get_json()["reservations"] == [second]  # the first booked keeps its seat
     assert remaining(client)["09:00"] == 2
     with admin_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SlotCapacity)) == 0
@@ -343,3 +343,45 @@ def test_the_month_shows_home_visits_and_the_waitlist(make_app):
     assert "出張受付 10:00 (12人)" in thursday
     sunday = html[html.index('data-date="2027-01-24"'):html.index('data-date="2027-01-25"')]
     assert "キャンセル待ち 2人" in sunday and "予約 24 / 24 枠" in sunday
+
+
+def test_a_seat_held_beyond_lowered_seats_cannot_be_booked_and_is_freed(make_app, clock):
+    from waitlist_helpers import NINE, SUNDAY, booked_at, cancel, fill_day, holds, join, offer_token, sweep
+
+    app = make_app()
+    client = app.test_client()
+    booked = fill_day(app)  # two seats a slot, all taken
+    join(client, email="first@example.jp")
+    join(client, email="second@example.jp")
+    cancel(client, *booked[0])  # a seat of 09:00: held for the first on the list
+    [hold] = holds(app)
+    assert booked_at(app, NINE) == 2
+    # The seats go down to one from that Sunday (as the back office would, once the other
+    # slots have room): the 09:00 slot holds its resident and the hold, one too many.
+    with app.app_context():
+        honcho = places.get_location(db.session, "honcho")
+        db.session.add(SlotCapacity(location_id=honcho.id, service_id=hold.service_id, valid_from=SUNDAY, seats=1))
+        db.session.commit()
+    url = f"/api/v1/waitlist/offers/{hold.id}/reservation?token={offer_token(app, hold.id)}"
+    refused = client.post(url, json={"name": "日曜 待子", "email": "first@example.jp"})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "slot_full"
+    assert booked_at(app, NINE) == 2
+    clock.advance(minutes=31)  # the hold runs out: the seat is freed, not offered to the second
+    sweep(app)
+    assert booked_at(app, NINE) == 1
+    assert [h.status for h in holds(app)] == ["expired"]
+
+
+def test_only_what_the_change_takes_room_from_is_in_the_way(admin_app, admin):
+    client = admin_app.test_client()
+    assert put_capacity(client, admin, 1).status_code == 200
+    pickup = book_for(admin_app, moment(10, 0))
+    renewal = book_for(admin_app, moment(10, 0), service="cert-renewal")  # two seats: it shares the slot
+    # The slot now holds more than card pick-up's one seat, through another procedure:
+    # saving or raising pick-up's seats takes nothing from anyone and goes through.
+    assert put_capacity(client, admin, 1).status_code == 200
+    assert put_capacity(client, admin, 2).status_code == 200
+    # Lowering renewal's seats to one: the earliest booked of the slot keeps its seat.
+    refused = put_capacity(client, admin, 1, service="cert-renewal")
+    assert refused.status_code == 409 and refused.get_json()["reservations"] == [renewal]
+    assert {status_of(admin_app, code) for code in (pickup, renewal)} == {"booked"}

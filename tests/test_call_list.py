@@ -120,3 +120,15 @@ def test_a_gateway_that_is_down_is_retried(make_app, clock):
     assert send_outbox(app)["failed"] == 1
     [sms] = rows(app, "sms_reminder")
     assert sms.status == "pending" and sms.attempts == 1 and sms.last_error == "ConnectionError"
+
+
+def test_a_wrong_sms_gateway_fails_the_texts_not_the_e_mail(make_app, clock, smtp):  # noqa: F811
+    app = make_app(SMS_GATEWAY="no_such_module:Gateway", **mail_config(smtp.port))
+    book_for(app, moment(10, 0), email=None, phone=PHONE)
+    book_for(app, moment(10, 15))
+    queue_reminders(app, clock, (2027, 1, 13, 9, 5))
+    report = send_outbox(app)
+    assert report["sent"] == 1 and report["failed"] == 1
+    assert len(smtp.messages) == 1
+    [sms] = rows(app, "sms_reminder")
+    assert sms.status == "pending" and sms.last_error == "ModuleNotFoundError"

@@ -42,5 +42,7 @@ def downgrade():
     with op.batch_alter_table('slot_capacities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_slot_capacities_location_id'))
     op.drop_table('slot_capacities')
+    # Without valid_from, the later weekly plans would read as more hours "since always".
+    op.execute("DELETE FROM opening_hours WHERE valid_from IS NOT NULL")
     with op.batch_alter_table('opening_hours', schema=None) as batch_op:
         batch_op.drop_column('valid_from')

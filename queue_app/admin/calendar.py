@@ -115,6 +115,7 @@ JA = {
     M["past"]: "過去の日付は指定できません。",
     M["weekday"]: "通常の開庁時間は月曜日から金曜日です。土日は休日窓口で設定してください。",
     M["twice"]: "同じ曜日が重複しています。",
+    M["no_days"]: "開庁する曜日を1つ以上選んでください(休みの日は閉庁設定で登録します)。",
     M["order"]: "閉庁時刻は開庁時刻より後にしてください。",
     M["slots_inside"]: "予約枠は開庁時間内に設定してください。",
     M["slots_order"]: "予約枠の終了は開始より後にしてください。",
@@ -133,11 +134,13 @@ DONE = {"hours": "The weekly hours are saved.", "capacity": "The capacity is sav
 
 
 def _location() -> Location:
+    """The place of the request: the page falls back to the first; a form must name one."""
     slug = request.values.get("location") or ""
     places = office.get_locations(db.session)
-    if not places:
+    chosen = next((p for p in places if p.slug == slug), None)
+    if chosen is None and (request.method == "POST" or not places):
         abort(404)
-    return next((p for p in places if p.slug == slug), places[0])
+    return chosen or places[0]
 
 
 def _month(raw: str | None = None) -> date:

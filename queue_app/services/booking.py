@@ -243,6 +243,14 @@ def _take_seat(session, location: Location, start: datetime, capacity: int) -> i
     return slot_id
 
 
+def _held_seat(session, slot_id: int, capacity: int) -> int:
+    """The seat held for this resident (already counted in the slot), unless the back
+    office has since lowered the procedure's seats below what the slot holds."""
+    if session.scalar(select(Slot.booked).where(Slot.id == slot_id)) > capacity:
+        raise SlotFull("That slot is fully booked; please choose another.")
+    return slot_id
+
+
 def free_seat(session, slot_id: int) -> None:
     session.execute(update(Slot).where(Slot.id == slot_id, Slot.booked > 0)
                     .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
@@ -298,7 +306,8 @@ def book_slot(session, *, location: Location, service: Service, start: datetime,
     start = start.astimezone(TOKYO)
     capacity = _check_reservable(session, location, service, start, now, policy)
     try:
-        slot_id = held_slot_id if held_slot_id is not None else _take_seat(session, location, start, capacity)
+        slot_id = _held_seat(session, held_slot_id, capacity) if held_slot_id is not None \
+            else _take_seat(session, location, start, capacity)
     except SlotFull:
         # Someone who already holds a reservation hears that, not "choose another slot".
         if _holds_active(session, service, contact):

@@ -1,11 +1,11 @@
 """Changes to a place's calendar from the back office: the weekly hours and the slot
 capacity per procedure from a date on, and the holiday and extended windows.
 
-A change never cancels a reservation silently. It is written, flushed, and the booked
-reservations from its date on are checked against the plan it makes: one whose slot is
-gone (the hours shortened, a window removed) or whose slot holds more residents than
-the procedure's new seats is "in the way", and the change is refused
-(``ReservationsInTheWay``, listing their codes). The caller's unit of work rolls the
+A change never cancels a reservation silently. The booked reservations from its date on
+that have room are noted, the change is written and flushed, and they are checked
+against the plan it makes: one whose slot is gone (the hours shortened, a window
+removed) or that is beyond the procedure's new seats in its slot is "in the way", and
+the change is refused (``ReservationsInTheWay``, listing their codes). The caller's unit of work rolls the
 change back, so nothing is left of it. The administrator moves or cancels those
 reservations first (or, for snow, makes an emergency closure: services/closures.py).
 
@@ -38,6 +38,7 @@ MESSAGES = {
     "past": "The date is in the past.",
     "weekday": "Ordinary hours are for Monday to Friday; weekends open through a holiday window.",
     "twice": "A weekday is given twice.",
+    "no_days": "Open at least one weekday (close days with a closure instead).",
     "order": "Opening must come before closing.",
     "slots_inside": "Reservable slots must lie within the opening hours.",
     "slots_order": "The first slot must start before the last one ends.",
@@ -85,40 +86,51 @@ def _check_from(valid_from: date, now: datetime, errors: dict) -> None:
 
 # ---------------------------------------------------------------- what is in the way
 
-def get_reservations_in_the_way(session, location: Location, first: date, now: datetime,
-                                seats_of: Service | None = None) -> list[Reservation]:
-    """Booked reservations of ``location`` from ``first`` (and from now) on that the
-    calendar as written (flushed, not yet committed) no longer has room for: their
-    start is no slot of their procedure any more, or, for ``seats_of``, their slot holds
-    more residents than the procedure's seats that day."""
+def get_fitting(session, location: Location, first: date, now: datetime,
+                seats_of: Service | None = None) -> dict[int, Reservation]:
+    """The booked reservations of ``location`` from ``first`` (and from now) on that the
+    calendar as the session sees it has room for: their start is a slot of their
+    procedure, and, for ``seats_of``, they are within its seats that day (a slot's
+    residents of other procedures count first, then the earliest booked of
+    ``seats_of``). Seats held for the waitlist do not count: a hold beyond the new seats
+    cannot be booked and lapses (booking._held_seat, waitlist._servable). By id."""
     session.flush()
     since = max(calendar.at(first, time(0)), now)
     booked = session.scalars(select(Reservation).where(
         Reservation.location_id == location.id, Reservation.status == ReservationStatus.BOOKED,
-        Reservation.starts_at >= since).order_by(Reservation.starts_at, Reservation.code)).all()
+        Reservation.starts_at >= since).order_by(Reservation.starts_at, Reservation.id)).all()
     if not booked:
-        return []
+        return {}
     days = calendar.get_days(session, location, calendar.today(booked[0].starts_at),
                              calendar.today(booked[-1].starts_at))
-    seats = calendar.load_capacity(session, location, seats_of) if seats_of is not None else None
-    taken = {}
-    if seats is not None:
-        taken = dict(session.execute(select(Slot.id, Slot.booked).where(
-            Slot.id.in_({r.slot_id for r in booked if r.service_id == seats_of.id}))).all())
-    in_the_way = []
+    fitting = {r.id: r for r in booked
+               if days[calendar.today(r.starts_at)].is_slot_start(r.service, r.starts_at)}
+    if seats_of is None:
+        return fitting
+    loaded = calendar.load_capacity(session, location, seats_of)
+    mine: dict[int, list[Reservation]] = {}
+    others: dict[int, int] = {}
     for reservation in booked:
-        day = calendar.today(reservation.starts_at)
-        if not days[day].is_slot_start(reservation.service, reservation.starts_at):
-            in_the_way.append(reservation)
-        elif seats is not None and reservation.service_id == seats_of.id \
-                and taken.get(reservation.slot_id, 0) > calendar.capacity_on(seats, day):
-            in_the_way.append(reservation)
-    return in_the_way
+        if reservation.service_id == seats_of.id:
+            mine.setdefault(reservation.slot_id, []).append(reservation)
+        else:
+            others[reservation.slot_id] = others.get(reservation.slot_id, 0) + 1
+    for slot_id, reservations in mine.items():
+        seats = calendar.capacity_on(loaded, calendar.today(reservations[0].starts_at))
+        room = max(seats - others.get(slot_id, 0), 0)
+        for reservation in reservations[room:]:
+            fitting.pop(reservation.id, None)
+    return fitting
 
 
-def _refuse_if_in_the_way(session, location: Location, first: date, now: datetime,
-                          seats_of: Service | None = None) -> None:
-    in_the_way = get_reservations_in_the_way(session, location, first, now, seats_of)
+def _refuse_what_no_longer_fits(session, location: Location, before: dict[int, Reservation], first: date,
+                                now: datetime, seats_of: Service | None = None) -> None:
+    """Refuse the change just written when a reservation that had room before it
+    (``before``, from ``get_fitting``) has none after it. Only those are listed: what
+    did not fit already (a procedure made unreservable earlier) does not block it."""
+    after = get_fitting(session, location, first, now, seats_of)
+    in_the_way = sorted((r for r_id, r in before.items() if r_id not in after),
+                        key=lambda r: (r.starts_at, r.code))
     if in_the_way:
         raise ReservationsInTheWay(
             f"{len(in_the_way)} reservation(s) are booked where the new calendar has no room: "
@@ -145,6 +157,10 @@ def get_hours_in_force(session, location: Location, day: date) -> list[OpeningHo
 def validate_hours(days: list[WeekdayHours]) -> dict[str, list[str]]:
     """Errors by field (``days.<weekday>``)."""
     errors: dict[str, list[str]] = {}
+    if not days:
+        # A plan exists through its weekdays' rows: one with none would leave the previous
+        # plan in force. Days off are closures; a procedure's seats can be set to 0.
+        errors["days"] = [MESSAGES["no_days"]]
     seen = set()
     for day in days:
         field = f"days.{day.weekday}"
@@ -172,13 +188,14 @@ def set_weekly_hours(session, location: Location, valid_from: date, days: list[W
     errors = validate_hours(days)
     _check_from(valid_from, now, errors)
     _fail(errors)
+    before = get_fitting(session, location, valid_from, now)
     session.execute(delete(OpeningHours).where(OpeningHours.location_id == location.id,
                                                OpeningHours.valid_from == valid_from))
     rows = [OpeningHours(location_id=location.id, valid_from=valid_from, weekday=d.weekday, opens=d.opens,
                          closes=d.closes, slots_from=d.slots_from, slots_until=d.slots_until)
             for d in sorted(days, key=lambda d: d.weekday)]
     session.add_all(rows)
-    _refuse_if_in_the_way(session, location, valid_from, now)
+    _refuse_what_no_longer_fits(session, location, before, valid_from, now)
     audit.record(session, actor=actor, action="calendar.hours", now=now, location_id=location.id,
                  detail={"from": valid_from.isoformat(), "days": [
                      {"weekday": d.weekday, "opens": _hhmm(d.opens), "closes": _hhmm(d.closes),
@@ -204,6 +221,7 @@ def set_capacity(session, location: Location, service: Service, valid_from: date
     _check_from(valid_from, now, errors)
     _fail(errors)
     before = calendar.capacity_on(calendar.load_capacity(session, location, service), valid_from)
+    fitting = get_fitting(session, location, valid_from, now, seats_of=service)
     row = session.scalar(select(SlotCapacity).where(
         SlotCapacity.location_id == location.id, SlotCapacity.service_id == service.id,
         SlotCapacity.valid_from == valid_from))
@@ -211,12 +229,11 @@ def set_capacity(session, location: Location, service: Service, valid_from: date
         row = SlotCapacity(location_id=location.id, service_id=service.id, valid_from=valid_from, seats=seats)
         session.add(row)
     row.seats = seats
-    _refuse_if_in_the_way(session, location, valid_from, now, seats_of=service)
+    _refuse_what_no_longer_fits(session, location, fitting, valid_from, now, seats_of=service)
     audit.record(session, actor=actor, action="calendar.capacity", now=now, location_id=location.id,
                  detail={"service": service.slug, "from": valid_from.isoformat(), "seats": seats,
                          "before": before})
-    if seats > before:
-        return row
+    return row
 
 
 # ---------------------------------------------------------------- windows
@@ -280,8 +297,10 @@ def remove_window(session, window_id: int, *, actor: str, now: datetime) -> Cale
         raise NotFound("No window with this id.")
     location = session.get(Location, window.location_id)
     detail = window_detail(window)
+    first = window.on_date or calendar.today(now)
+    before = get_fitting(session, location, first, now)
     session.delete(window)
-    _refuse_if_in_the_way(session, location, window.on_date or calendar.today(now), now)
+    _refuse_what_no_longer_fits(session, location, before, first, now)
     audit.record(session, actor=actor, action="calendar.window_remove", now=now,
                  location_id=location.id, detail=detail)
     return window

@@ -7,9 +7,9 @@ Without it a booking spends most of its queries re-reading these. A change to
 those tables committed through this app clears the cache at once (events on the app's
 own engines, below); a change committed by another process (a second worker, a
 command) is seen within ``CALENDAR_CACHE_SECONDS`` (0 switches the cache off).
-Calendar changes are made days ahead, so the delay is harmless, with one lasting
-trace: a slot's capacity is fixed by its first booking (booking._take_seat), from the
-count that process knew.
+Calendar changes are made days ahead, so the delay is harmless: a process that has not
+seen a change yet still books with the seats it knew (booking._take_seat), and the back
+office's check of what is in the way (calendar_rules.py) runs before the change commits.
 """
 from __future__ import annotations
 

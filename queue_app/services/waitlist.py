@@ -373,6 +373,8 @@ def _unclaim(session, entry_id: int) -> None:
 
 def _servable(session, slot: Slot) -> list[int]:
     """Ids of the procedures a seat of ``slot`` can be booked for (someone may wait for them)."""
+    if slot.booked <= 0:
+        return []
     location = session.get(Location, slot.location_id)
     start = slot.starts_at.astimezone(TOKYO)
     service_ids = list(session.scalars(select(WaitlistEntry.service_id).where(
@@ -381,9 +383,11 @@ def _servable(session, slot: Slot) -> list[int]:
     if not service_ids:
         return []
     plan = calendar.get_day(session, location, start.date())
+    # The seat offered is counted in ``slot.booked``: it is within a procedure's seats
+    # while the slot holds no more than them (the back office may have lowered them).
     return [service.id for service in session.scalars(select(Service).where(Service.id.in_(service_ids)))
             if plan.is_slot_start(service, start)
-            and calendar.reservation_capacity(session, location, service, start.date())]
+            and calendar.reservation_capacity(session, location, service, start.date()) >= slot.booked]
 
 
 def _offer_seat(session, slot_id: int, now: datetime, policy) -> SeatHold | None:
