@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -40,7 +39,12 @@ from queue_app.services import accounts, booking  # noqa: E402
 from queue_app.services.credentials import sign_check_in  # noqa: E402
 
 MORNING = datetime(2027, 1, 12, 10, 0, tzinfo=TOKYO)  # a Tuesday: every counter open
-EXTRA_COUNTERS = 200  # reservation counters, so three slots hold 600 reservations
+# Reservation counters, so that three slots hold 600 reservations; the first OPEN_EXTRA
+# are open and serve both procedures, so that the day's reservations and the run's
+# walk-ins can all be called before closing and the reception cut-off (受付終了) lets
+# every walk-in in.
+EXTRA_COUNTERS = 200
+OPEN_EXTRA = 50
 SERVER = ["--log-level", "warning"]
 
 
@@ -59,14 +63,18 @@ def prepare(database_url: str, secret: str, reservations: int) -> tuple[str, lis
         db.create_all()
         seed_demo(db.session)
         location_id = db.session.execute(text("SELECT id FROM locations WHERE slug='honcho'")).scalar()
-        service_id = db.session.execute(text("SELECT id FROM services WHERE slug='card-pickup'")).scalar()
+        service_ids = [db.session.execute(text("SELECT id FROM services WHERE slug = :s"), {"s": slug}).scalar()
+                       for slug in ("card-pickup", "reissue")]
         for i in range(EXTRA_COUNTERS):
             counter_id = db.session.execute(text(
                 "INSERT INTO counters (location_id, name, position, takes_reservations, is_open) "
-                "VALUES (:l, :n, :p, true, false) RETURNING id"),
-                {"l": location_id, "n": f"bench-{i}", "p": 10 + i}).scalar()
-            db.session.execute(text("INSERT INTO counter_services (counter_id, service_id) VALUES (:c, :s)"),
-                               {"c": counter_id, "s": service_id})
+                "VALUES (:l, :n, :p, true, :open) RETURNING id"),
+                {"l": location_id, "n": f"bench-{i}", "p": 10 + i, "open": i < OPEN_EXTRA}).scalar()
+            for served in service_ids if i < OPEN_EXTRA else service_ids[:1]:
+                db.session.execute(text("INSERT INTO counter_services (counter_id, service_id) "
+                                        "VALUES (:c, :s)"), {"c": counter_id, "s": served})
+        # No usual day (staffing by hour): the estimate then counts on every open counter.
+        db.session.execute(text("DELETE FROM staffed_hours WHERE location_id = :l"), {"l": location_id})
         _device, token = accounts.create_device(db.session, "bench-kiosk", "kiosk", "honcho", MORNING)
         db.session.commit()
         place, service = booking.get_place_and_service(db.session, "honcho", "card-pickup")

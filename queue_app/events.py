@@ -67,9 +67,10 @@ def bump_seq(session, location_id: int) -> int:
         .execution_options(synchronize_session=False, **{VOLATILE: True})).scalar_one()
 
 
-def announce(session, location: Location, name: str, payload: dict) -> dict:
-    """Queue event ``name`` for the place's displays; it carries the next ``seq``."""
-    data = {"seq": bump_seq(session, location.id), **payload}
+def announce(session, location: Location, name: str, payload: dict, seq: int | None = None) -> dict:
+    """Queue event ``name`` for the place's displays; it carries the next ``seq`` (or
+    ``seq``, when the caller's statement has already raised it)."""
+    data = {"seq": seq if seq is not None else bump_seq(session, location.id), **payload}
     _outbox(session).append((room_for(location.slug), name, data))
     return data
 

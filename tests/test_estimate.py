@@ -142,3 +142,23 @@ def test_a_day_the_usual_day_ends_early_calls_the_rest_after_closing_not_never()
     plan = ((0.0, 1), (20 * MIN, 0))
     calls = play(office(counters(1), staffed=plan, closes_in=60 * MIN), walk_ins(3), set(range(3)))
     assert [minutes_of(calls, i) for i in range(3)] == [0, 10, "after closing"]
+
+
+def test_a_busy_office_plays_out_in_the_order_of_service():
+    """Hundreds of counters and residents (the play keeps them in a heap and a sorted
+    list): reserved residents arriving over the morning go ahead of the walk-ins
+    present, a counter serving PIN only waits for its own, and the last walk-in is
+    called when the counters have worked through everyone ahead of it."""
+    cs = counters(50) + (CounterState(50, frozenset({PIN}), True),)
+    expected = [Job((1, 3000.0 + i), REISSUE, arrives_in=i * 6.0, weight=1.0) for i in range(300)]
+    walkers = walk_ins(400)
+    jobs = walkers + expected + [Job((2, 999), PIN)]
+    calls = play(office(cs), jobs, set(range(len(jobs))))
+    # The PIN counter calls its one resident at once; the 50 others share 700 residents
+    # of ten minutes, the reserved first whenever one has arrived.
+    assert minutes_of(calls, len(jobs) - 1) == 0
+    assert minutes_of(calls, 399) == 130  # walk-ins 0-399 and 300 reserved: 14 rounds
+    # At 0 the first reserved resident and 49 walk-ins; from then on 100 reserved arrive
+    # every ten minutes and 50 are called, so no walk-in is called until they are all in.
+    assert [minutes_of(calls, 400 + i) for i in range(300)] == [10 * math.ceil(i / 50) for i in range(300)]
+    assert [minutes_of(calls, i) for i in (0, 48, 49, 50, 99, 100)] == [0, 0, 60, 70, 70, 80]

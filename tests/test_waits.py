@@ -3,7 +3,7 @@ call it, the work ahead, observed service times, and the same answer from
 ``GET /tickets/{id}`` as from the queue."""
 from __future__ import annotations
 
-from queue_helpers import Desk, at, desk  # noqa: F401
+from queue_helpers import Desk, at, desk, reserve  # noqa: F401
 
 
 def view(desk, ticket_id: str) -> tuple[int | None, int | None]:
@@ -121,3 +121,20 @@ def test_a_fault_in_the_estimate_never_fails_the_ticket(desk, monkeypatch, caplo
     assert (ticket["estimated_wait_minutes"], ticket["estimated_wait_range"]) == (None, None)
     assert desk.get("/locations/honcho/queue").status_code == 200
     assert "the wait estimate failed" in caplog.text
+
+
+def test_a_check_in_is_told_what_its_ticket_says_afterwards(desk):
+    """The check-in's estimate is played from the day as read before its writes: the
+    reservation checking in is not counted as a resident still to come ahead of itself,
+    so the kiosk's answer and the ticket's page agree."""
+    desk.clock.set(2027, 1, 12, 9, 50)
+    for counter in range(len(desk.counters)):
+        desk.walk_in("card-pickup")
+        desk.call(counter)  # every counter busy: the check-in waits for the first free
+    for start in (at(10, 15), at(10, 30)):
+        reserve(desk.app, start)  # booked and still to come
+    ticket = desk.check_in(at(10, 0), advance=8)  # 9:58, after its own expected arrival
+    told = (ticket["position"], ticket["estimated_wait_minutes"])
+    assert told[1] is not None
+    assert told == view(desk, ticket["id"])
+    assert ticket["estimated_wait_range"] == desk.get(f"/tickets/{ticket['id']}").get_json()["estimated_wait_range"]

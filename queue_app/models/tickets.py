@@ -60,9 +60,9 @@ class Ticket(db.Model):
     counter = relationship("Counter", foreign_keys=[counter_id])
     target_counter = relationship("Counter", foreign_keys=[target_counter_id])
 
-    # Not stored: (now, estimate) a walk-in was issued with (services/queue.py), so the
-    # answer to the kiosk does not play the day forward a second time; only that
-    # same moment's answer reads it (services/waits.py ``ticket_estimate``).
+    # Not stored: (now, estimate) a walk-in or a check-in was issued with (services/queue.py,
+    # transitions.check_in), so the answer to the kiosk does not play the day forward a
+    # second time; only that same moment's answer reads it (waits.py ``ticket_estimate``).
     estimate_at_issue = None
 
 

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..models import BAND_RESERVATION, RESERVATION_MOVES, Device, Reservation, ReservationStatus, Ticket
+from ..models import RESERVATION_MOVES, Device, Reservation, ReservationStatus, Ticket
 from . import credentials, transitions
 from .errors import AlreadyCancelled, TooEarly, TooLate, Unknown, WrongDay, WrongLocation
-from .queue import business_date, issue_ticket
+from .queue import business_date
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,23 @@ class CheckInPolicy:
         return cls(config["CHECKIN_EARLY_MINUTES"], config["CHECKIN_LATE_MINUTES"])
 
 
-def _reservation_for(session, payload: str, secret_key: str) -> Reservation:
+def _reservation_for(session, payload: str, secret_key: str) -> tuple[Reservation, Ticket | None]:
     code = credentials.read_check_in(payload, secret_key) if isinstance(payload, str) else None
     if code is None:
         raise Unknown("This code is not a reservation of ours.")
     return _locked_reservation(session, code)
 
 
-def _locked_reservation(session, code: str) -> Reservation:
-    # The place and the procedure come with it: the ticket needs both.
+def _locked_reservation(session, code: str) -> tuple[Reservation, Ticket | None]:
+    """The reservation, locked, with its place and procedure (the ticket needs both),
+    and its ticket if it was checked in before.
+
+    Only a reservation still ``booked`` has never been checked in (a ticket is issued
+    with the check-in move, transitions.py), so its ticket is looked for only when the
+    status says there is one. It is looked for AFTER the lock: a query joining the
+    tickets to the locked row would read them as they were before a second kiosk's
+    check-in committed, while PostgreSQL hands over the reservation as it is after.
+    """
     query = (select(Reservation).where(Reservation.code == code)
              .options(joinedload(Reservation.location), joinedload(Reservation.service)))
     if session.get_bind().dialect.name == "postgresql":
@@ -50,11 +58,9 @@ def _locked_reservation(session, code: str) -> Reservation:
     reservation = session.scalar(query)
     if reservation is None:
         raise Unknown("This code is not a reservation of ours.")
-    return reservation
-
-
-def _ticket_of(session, reservation: Reservation) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.reservation_id == reservation.id))
+    if reservation.status == ReservationStatus.BOOKED:
+        return reservation, None
+    return reservation, session.scalar(select(Ticket).where(Ticket.reservation_id == reservation.id))
 
 
 def check_in(session, *, payload: str, device: Device, now: datetime, secret_key: str,
@@ -63,8 +69,9 @@ def check_in(session, *, payload: str, device: Device, now: datetime, secret_key
 
     Returns the ticket and whether it was created now (False: scanned before).
     """
-    reservation = _reservation_for(session, payload, secret_key)
-    return _check_in(session, reservation, device.location_id, now, policy, actor=f"device:{device.id}")
+    reservation, existing = _reservation_for(session, payload, secret_key)
+    return _check_in(session, reservation, existing, device.location_id, now, policy,
+                     actor=f"device:{device.id}")
 
 
 def check_in_by_code(session, *, code: str, location_id: int | None, now: datetime, actor: str,
@@ -72,16 +79,16 @@ def check_in_by_code(session, *, code: str, location_id: int | None, now: dateti
     """A clerk checks in a resident who came without the QR code, found by code, phone
     or name (the console); the same rules as at the kiosk. ``location_id``: the place
     the clerk works at, when known."""
-    reservation = _locked_reservation(session, code.strip().upper())
-    return _check_in(session, reservation, location_id or reservation.location_id, now, policy, actor)
+    reservation, existing = _locked_reservation(session, code.strip().upper())
+    return _check_in(session, reservation, existing, location_id or reservation.location_id, now, policy,
+                     actor)
 
 
-def _check_in(session, reservation: Reservation, location_id: int, now: datetime, policy: CheckInPolicy,
-              actor: str) -> tuple[Ticket, bool]:
+def _check_in(session, reservation: Reservation, existing: Ticket | None, location_id: int,
+              now: datetime, policy: CheckInPolicy, actor: str) -> tuple[Ticket, bool]:
     if reservation.location_id != location_id:
         raise WrongLocation("This reservation is for another place.",
                             location=reservation.location.slug)
-    existing = _ticket_of(session, reservation)
     if existing is not None:
         return existing, False
     if reservation.status == ReservationStatus.CANCELLED:
@@ -104,8 +111,4 @@ def _check_in(session, reservation: Reservation, location_id: int, now: datetime
     # No savepoint around it: the reservation's row lock (or SQLite's BEGIN IMMEDIATE)
     # already serialises two scans of one code, and the unique reservation_id is the
     # backstop that would fail the second (tests/concurrency/test_checkin_race.py).
-    ticket = issue_ticket(session, location=reservation.location, service=reservation.service,
-                          kind="reservation", band=BAND_RESERVATION, order_at=start,
-                          now=now, reservation_id=reservation.id)
-    transitions.check_in(session, reservation, ticket, now, actor=actor)
-    return ticket, True
+    return transitions.check_in(session, reservation, now, actor=actor), True

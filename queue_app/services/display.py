@@ -107,12 +107,13 @@ def get_lobby(session, location: Location, day: date, now: datetime) -> dict:
 # ---------------------------------------------------------------- events
 
 def announce_queue(session, location: Location, day: date, *, now: datetime,
-                   change: str = "update", ticket: Ticket | None = None) -> dict:
+                   change: str = "update", ticket: Ticket | None = None, seq: int | None = None) -> dict:
     """Tell the place's displays that the queue changed (``change``: which move; the
-    payload is ``queue_event``'s, enough to redraw the screen)."""
+    payload is ``queue_event``'s, enough to redraw the screen). ``seq``: the event
+    number the caller's own statement took (services/issue.py), read before the payload."""
     session.flush()
     return announce(session, location, "queue",
-                    queue_event(session, location, day, now=now, change=change, ticket=ticket))
+                    queue_event(session, location, day, now=now, change=change, ticket=ticket), seq=seq)
 
 
 def announce_call(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:

@@ -25,6 +25,8 @@ of calls fall within it when the errors are normal).
 """
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -164,41 +166,54 @@ def _may_call(counter: CounterState, job: Job) -> bool:
 def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
     """Play the office forward until every job whose index is in ``targets`` is
     called; their calls by index: ``AFTER_CLOSING`` when the day ends first, None when
-    no counter would ever call it (none open, none coming back)."""
+    no counter would ever call it (none open, none coming back).
+
+    Time only moves forward (the next call is always the earliest one), so the play
+    keeps the counters in a heap by when they are free next, the residents present in
+    the order of service, and those still to come by arrival: a call costs a few
+    steps, not a pass over every counter and every resident (a busy office holds
+    hundreds of both, and phones ask for their estimate every few seconds)."""
     order = sorted(office.counters, key=lambda c: (not c.open, c.back_in or 0.0, c.id))
     state = _Play(office)
     state.servers = [_Server(c, i, c.free_in if c.open else (c.back_in if c.back_in is not None else INFINITY),
                              (office.cv * c.free_in) ** 2 if c.open else 0.0)
                      for i, c in enumerate(order)]
     points = state.change_points()
-    waiting = sorted(range(len(jobs)), key=lambda i: jobs[i].rank)
+    free: list[tuple[float, int]] = []  # (when free next, counter order): the first free calls
+
+    def schedule(server: _Server) -> None:
+        t = state.next_free(server, points)
+        if t == INFINITY:
+            server.done = True
+        else:
+            heapq.heappush(free, (t, server.order))
+
+    for server in state.servers:
+        schedule(server)
+    # Present: (rank, index) in the order of service; to come: (arrival, index), soonest first.
+    present: list[tuple[tuple, int]] = []
+    to_come = sorted((job.arrives_in, i) for i, job in enumerate(jobs))
+    came = 0  # to_come[:came] are present (or served)
     remaining = set(targets)
     calls: dict[int, Call | None] = {}
-    served: set[int] = set()
-    while remaining:
-        best, best_t = None, INFINITY
-        for server in state.servers:
-            if server.done:
-                continue
-            t = state.next_free(server, points)
-            if t == INFINITY:
-                server.done = True
-            elif t < best_t:
-                best, best_t = server, t
-        if best is None:
-            break
-        job_index = next((i for i in waiting if i not in served and jobs[i].arrives_in <= best_t
-                          and _may_call(best.state, jobs[i])), None)
-        if job_index is None:
-            later = [jobs[i].arrives_in for i in waiting
-                     if i not in served and jobs[i].arrives_in > best_t and _may_call(best.state, jobs[i])]
-            if later and min(later) < INFINITY:
-                best.free_at = min(later)  # idle until the next expected resident it may serve
+    while remaining and free:
+        best_t, position = heapq.heappop(free)
+        best = state.servers[position]
+        while came < len(to_come) and to_come[came][0] <= best_t:
+            index = to_come[came][1]
+            bisect.insort(present, (jobs[index].rank, index))
+            came += 1
+        slot = next((n for n, (_, i) in enumerate(present) if _may_call(best.state, jobs[i])), None)
+        if slot is None:
+            later = next((arrives for arrives, i in to_come[came:] if _may_call(best.state, jobs[i])), INFINITY)
+            if later < INFINITY:
+                best.free_at = later  # idle until the next expected resident it may serve
+                schedule(best)
             else:
                 best.done = True
             continue
+        _, job_index = present.pop(slot)
         job = jobs[job_index]
-        served.add(job_index)
         if job_index in remaining:
             remaining.discard(job_index)
             # The counters share the uncertainty of the work before this call.
@@ -207,6 +222,7 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
         seconds = office.seconds(job.service_id)
         best.free_at = best_t + job.weight * seconds
         best.spread += job.weight * (office.cv * seconds) ** 2 + job.weight * (1 - job.weight) * seconds ** 2
+        schedule(best)
     for index in remaining:
         calls[index] = AFTER_CLOSING if state.closing_reached else None
     return calls

@@ -10,8 +10,9 @@ that order without sorting, so call-next stays as fast with 10,000 waiting ticke
 with ten.
 
 Numbers come from ``ticket_number_counters`` by one ``INSERT … ON CONFLICT DO UPDATE
-… RETURNING`` per ticket, so two kiosks never read the same number; the unique
-constraint on (place, day, number) is the backstop.
+… RETURNING`` per ticket (services/issue.py, with the ticket's other writes), so two
+kiosks never read the same number; the unique constraint on (place, day, number) is
+the backstop.
 
 Call-next picks its ticket with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL: a
 second counter calling at the same instant skips the row the first one holds and takes
@@ -20,7 +21,6 @@ the next. On SQLite the write transaction starts with ``BEGIN IMMEDIATE``
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select
@@ -28,12 +28,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..config import TOKYO
 from ..models import (AT_COUNTER, BAND_WALK_IN, Counter, Location, Service, Ticket,
-                      TicketNumberCounter, TicketStatus, TurnedAway)
-from . import audit, calendar, reception, staffing, transitions, waits
+                      TicketStatus, TurnedAway)
+from . import audit, calendar, issue, reception, staffing, transitions, waits
 from .display import announce_queue
 from .errors import (Closed, CounterClosed, Invalid, NotFound, ReceptionClosed, ReservationOnly,
                      ServiceNotOffered)
-from .upserts import upsert_increment
 
 # The order of service, as the index ix_tickets_call_order holds it (+ the number).
 CALL_ORDER = (Ticket.band, Ticket.order_at, Ticket.issued_at, Ticket.number)
@@ -83,24 +82,6 @@ def offered_service_ids(session, location: Location) -> frozenset[int]:
 
 # ---------------------------------------------------------------- issuing
 
-def issue_ticket(session, *, location: Location, service: Service, kind: str, band: int,
-                 order_at: datetime, now: datetime, reservation_id: int | None = None) -> Ticket:
-    """Create a waiting ticket with the next number of its prefix for today."""
-    day = business_date(now)
-    prefix = "R" if kind == "reservation" else "W"
-    serial = upsert_increment(session, TicketNumberCounter, {
-        "location_id": location.id, "business_date": day, "prefix": prefix, "last": 1,
-    }, ["location_id", "business_date", "prefix"], "last")
-    ticket = Ticket(
-        id=secrets.token_urlsafe(16), location=location, service=service,
-        reservation_id=reservation_id, business_date=day, number=f"{prefix}-{serial:03d}",
-        kind=kind, status=TicketStatus.WAITING, priority="normal", band=band, order_at=order_at,
-        issued_at=now, recall_count=0)
-    session.add(ticket)
-    session.flush()
-    return ticket
-
-
 def issue_walk_in(session, *, location: Location, service: Service, now: datetime,
                   actor: str, override: bool = False) -> Ticket:
     """A walk-in ticket, if the place serves residents without a reservation now and
@@ -126,15 +107,13 @@ def issue_walk_in(session, *, location: Location, service: Service, now: datetim
         opening = reception.next_opening(session, location, now)
         raise ReceptionClosed("Reception has closed for today.",
                               next_opening=opening.isoformat() if opening else None)
-    ticket = issue_ticket(session, location=location, service=service, kind="walk_in",
-                          band=BAND_WALK_IN, order_at=now, now=now)
+    detail = {"service": service.slug, **({"override": True} if override else {})}
+    ticket, seq = issue.issue(session, location=location, service=service, kind="walk_in",
+                              band=BAND_WALK_IN, order_at=now, day=business_date(now), now=now,
+                              actor=actor, action="ticket.issue", detail=detail)
     ticket.estimate_at_issue = (now, today.walk_in_estimate(service.id, call))
-    detail = {"number": ticket.number, "service": service.slug}
-    if override:
-        detail["override"] = True
-    audit.record(session, actor=actor, action="ticket.issue", now=now, location_id=location.id,
-                 ticket_id=ticket.id, detail=detail)
-    announce_queue(session, location, ticket.business_date, now=now, change="issue", ticket=ticket)
+    announce_queue(session, location, ticket.business_date, now=now, change="issue", ticket=ticket,
+                   seq=seq)
     return ticket
 
 

@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from ..models import (AT_COUNTER, BAND_NAMES, BAND_PRIORITY, RESERVATION_MOVES, TICKET_MOVES, Counter,
+from ..models import (AT_COUNTER, BAND_NAMES, BAND_PRIORITY, BAND_RESERVATION, RESERVATION_MOVES, TICKET_MOVES, Counter,
                       Location, Reservation, Service, Ticket)
 from ..models.states import FOLLOWS_TICKET, ReservationStatus, TicketStatus
-from . import audit, calendar
+from . import audit, calendar, issue, waits
 from .display import announce_call, announce_queue
 from .errors import CounterBusy, Invalid, InvalidTransition, ServiceNotOffered, UndoExpired
 
@@ -43,17 +43,24 @@ def _move_ticket(ticket: Ticket, move: str, verb: str) -> str:
     return previous
 
 
-def _move_reservation(reservation: Reservation, move: str, now: datetime) -> None:
+def _reservation_move(reservation: Reservation, move: str, now: datetime) -> dict:
+    """The column values ``move`` gives the reservation, checked against the table."""
     allowed = RESERVATION_MOVES[move]
     if not allowed.allows(reservation.status):
         raise InvalidTransition(
             f"A reservation that is {reservation.status} cannot move by {move}.",
             reservation_status=reservation.status)
-    reservation.status = allowed.target
+    values = {"status": allowed.target}
     if move == "check_in":
-        reservation.checked_in_at = now
+        values["checked_in_at"] = now
     elif allowed.target == ReservationStatus.CANCELLED:
-        reservation.cancelled_at = now
+        values["cancelled_at"] = now
+    return values
+
+
+def _move_reservation(reservation: Reservation, move: str, now: datetime) -> None:
+    for column, value in _reservation_move(reservation, move, now).items():
+        setattr(reservation, column, value)
 
 
 def _log(session, ticket: Ticket, action: str, actor: str, now: datetime, **detail) -> None:
@@ -270,15 +277,21 @@ def expire_waiting(session, location: Location, today: date, expired, now: datet
 
 # ---------------------------------------------------------------- reservations
 
-def check_in(session, reservation: Reservation, ticket: Ticket, now: datetime, actor: str) -> None:
-    """The resident checked in at a kiosk: ``ticket`` (just issued) stands for them."""
-    _move_reservation(reservation, "check_in", now)
-    audit.record(session, actor=actor, action="ticket.check_in", now=now,
-                 location_id=reservation.location_id, ticket_id=ticket.id,
-                 reservation_code=reservation.code,
-                 detail={"number": ticket.number, "service": reservation.service.slug})
+def check_in(session, reservation: Reservation, now: datetime, actor: str) -> Ticket:
+    """The resident checked in (at a kiosk, or by a clerk): a ticket in the reservation
+    band, in the order of the slot start, stands for them from now on. Its estimate is
+    played from the day as read BEFORE the writes, so the reads hold no lock."""
+    start = reservation.starts_at
+    today = waits.Today(session, reservation.location, calendar.today(now), now)
+    ticket, seq = issue.issue(
+        session, location=reservation.location, service=reservation.service, kind="reservation",
+        band=BAND_RESERVATION, order_at=start, day=calendar.today(now), now=now, actor=actor,
+        action="ticket.check_in", detail={"service": reservation.service.slug},
+        reservation=reservation, check_in=_reservation_move(reservation, "check_in", now))
+    ticket.estimate_at_issue = (now, today.estimate(ticket))
     announce_queue(session, reservation.location, ticket.business_date, now=now, change="check_in",
-                   ticket=ticket)
+                   ticket=ticket, seq=seq)
+    return ticket
 
 
 def cancel_reservation(session, reservation: Reservation, now: datetime, actor: str) -> None:
