@@ -21,16 +21,19 @@ bookings together).
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (Float, Integer, and_, bindparam, case, cast, func, literal_column, null, select,
+                        union_all)
 
 from ..models import (AT_COUNTER, BAND_RESERVATION, BAND_WALK_IN, Counter, Location, Reservation,
                       ReservationStatus, Service, StaffedHour, Ticket, TicketStatus)
 from ..models.places import counter_services
+from ..models.types import TokyoDateTime
 from . import calendar, rules_cache
 from .estimate import AFTER_CLOSING, INFINITY, Call, CounterState, Job, Office, play, recent_mean
 
@@ -61,7 +64,11 @@ class _History:
 
 def _duration(session, start, end):
     """``end - start`` in seconds, in the database's own dialect."""
-    if session.get_bind().dialect.name == "postgresql":
+    return _seconds_between(session.get_bind().dialect.name, start, end)
+
+
+def _seconds_between(dialect: str, start, end):
+    if dialect == "postgresql":
         return func.extract("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
@@ -115,7 +122,26 @@ def _read_day(session, location_id: int, day: date) -> tuple[list, dict[int, lis
     ``RECENT_SERVICES`` completions per procedure, call to completion, newest first
     (``done``), and today's reservations still booked (``booked``, their slot start in
     ``order_at``). Returns (open tickets, seconds by procedure, booked reservations)."""
+    start_of_day = calendar.at(day, datetime.min.time())
+    tickets, seconds, reservations = [], {}, []
+    for row in session.execute(_day_statement(session.get_bind().dialect.name), {
+            "location_id": location_id, "day": day, "day_starts": start_of_day,
+            "day_ends": start_of_day + timedelta(days=1)}):
+        if row.source == "open":
+            tickets.append(row)
+        elif row.source == "done":
+            seconds.setdefault(row.service_id, []).append((row.newest, max(float(row.seconds), 0.0)))
+        else:
+            reservations.append(row)
+    return tickets, {s: [v for _, v in sorted(values)] for s, values in seconds.items()}, reservations
+
+
+@functools.cache
+def _day_statement(dialect: str):
+    """``_read_day``'s statement, built once per dialect (phones ask every few seconds,
+    and building it costs more than running it)."""
     none = null()
+    location_id, day = bindparam("location_id"), bindparam("day")
     tickets_today = and_(Ticket.location_id == location_id, Ticket.business_date == day)
     open_tickets = select(
         literal_column("'open'").label("source"), Ticket.id, Ticket.status, Ticket.service_id,
@@ -125,26 +151,18 @@ def _read_day(session, location_id: int, day: date) -> tuple[list, dict[int, lis
     ).where(tickets_today, Ticket.status.in_((TicketStatus.WAITING, *AT_COUNTER)))
     newest = func.row_number().over(partition_by=Ticket.service_id,
                                      order_by=Ticket.finished_at.desc()).label("newest")
-    done = (select(Ticket.service_id, cast(_duration(session, Ticket.called_at, Ticket.finished_at),
+    done = (select(Ticket.service_id, cast(_seconds_between(dialect, Ticket.called_at, Ticket.finished_at),
                                            Float).label("seconds"), newest)
             .where(tickets_today, Ticket.status == TicketStatus.DONE, Ticket.called_at.is_not(None),
                    Ticket.finished_at.is_not(None)).subquery())
     recent = select(literal_column("'done'"), none, none, done.c.service_id, none, none, none, none, none,
                     none, none, done.c.seconds, none, done.c.newest).where(done.c.newest <= RECENT_SERVICES)
-    start_of_day = calendar.at(day, datetime.min.time())
     booked = select(literal_column("'booked'"), none, none, Reservation.service_id, none, none, none,
                     Reservation.starts_at, none, none, none, none, Reservation.id, none).where(
         Reservation.location_id == location_id, Reservation.status == ReservationStatus.BOOKED,
-        Reservation.starts_at >= start_of_day, Reservation.starts_at < start_of_day + timedelta(days=1))
-    tickets, seconds, reservations = [], {}, []
-    for row in session.execute(union_all(open_tickets, recent, booked)):
-        if row.source == "open":
-            tickets.append(row)
-        elif row.source == "done":
-            seconds.setdefault(row.service_id, []).append((row.newest, max(float(row.seconds), 0.0)))
-        else:
-            reservations.append(row)
-    return tickets, {s: [v for _, v in sorted(values)] for s, values in seconds.items()}, reservations
+        Reservation.starts_at >= bindparam("day_starts", type_=TokyoDateTime),
+        Reservation.starts_at < bindparam("day_ends", type_=TokyoDateTime))
+    return union_all(open_tickets, recent, booked)
 
 
 def _rank(band: int, order_at: datetime, issued_at: datetime, number: str) -> tuple:
