@@ -114,7 +114,11 @@ def test_a_held_seat_has_exactly_one_outcome_whatever_races_for_it(make_app, clo
     # resident leaving), or expired by the job; never booked twice, never both.
     assert sum(first_holds.values()) == 3 and "offered" not in first_holds, first_holds
     assert outcomes[(201, None)] == first_holds["taken"], (outcomes, first_holds)
-    assert sum(expiries) == first_holds["expired"], (expiries, first_holds)
+    with app.app_context():
+        # The job may also expire a hold that a decline passed on during the race: that
+        # hold was made on the servers' clock, 31 minutes behind the job's.
+        expired = db.session.scalar(select(func.count()).select_from(SeatHold).where(SeatHold.status == "expired"))
+    assert sum(expiries) == expired >= first_holds["expired"], (expiries, expired, first_holds)
     _assert_consistent(app)
     with app.app_context():
         # A reservation per taken hold, each on its hold's slot; nothing else booked that day.
