@@ -3,7 +3,10 @@ call it, the work ahead, observed service times, and the same answer from
 ``GET /tickets/{id}`` as from the queue."""
 from __future__ import annotations
 
+import pytest
 from queue_helpers import Desk, at, desk, reserve  # noqa: F401
+
+from queue_app.services import waits
 
 
 def view(desk, ticket_id: str) -> tuple[int | None, int | None]:
@@ -34,15 +37,26 @@ def test_observed_service_times_replace_the_default(make_app, clock, backend):
         desk.act(ticket["id"], "start")
         desk.clock.advance(minutes=minutes)
         desk.act(ticket["id"], "complete")
-    # The newest weighs most (8 × 1, 4 × 0.8), the planned 15 minutes as three older ones
-    # (× 0.64): (8 + 3.2 + 0.64 × 3 × 15) / (1 + 0.8 + 1.92) = 10.75 minutes.
+    # The newest weighs most (8 × 1, 4 × 0.95), the planned 15 minutes as three older
+    # ones (× 0.95²): (8 + 3.8 + 0.9025 × 3 × 15) / (1 + 0.95 + 2.7075) = 11.25 minutes.
     waiting = [desk.walk_in(advance=0) for _ in range(7)]
-    assert [view(desk, t["id"])[1] for t in waiting] == [0, 0, 0, 11, 11, 11, 22]
+    assert [view(desk, t["id"])[1] for t in waiting] == [0, 0, 0, 12, 12, 12, 23]
     # Another procedure has no data yet: 15 minutes. Played forward on three counters,
-    # the tenth ticket is called when 窓口1 has served three reissues (3 × 10.75).
+    # the tenth ticket is called when 窓口1 has served three reissues (3 × 11.25).
     other = [desk.walk_in("pin-reset", advance=0) for _ in range(3)]
-    assert view(desk, other[0]["id"]) == (8, 22)
-    assert view(desk, other[2]["id"]) == (10, 33)
+    assert view(desk, other[0]["id"]) == (8, 23)
+    assert view(desk, other[2]["id"]) == (10, 34)
+
+
+def test_the_past_weeks_weigh_as_many_completions_as_they_were_measured_from():
+    """The planned duration is a guess worth three completions; the past weeks' mean
+    is worth the completions it was measured from, at most twenty. Today's newest
+    completion weighs 1, the prior 0.95 × its weight."""
+    seconds = waits.Today._service_seconds
+    assert seconds([], 900.0, None) == 900.0
+    assert seconds([600.0], 900.0, None) == pytest.approx((600 + 0.95 * 3 * 900) / (1 + 0.95 * 3))
+    assert seconds([900.0], 900.0, (600.0, 2)) == pytest.approx((900 + 0.95 * 2 * 600) / (1 + 0.95 * 2))
+    assert seconds([900.0], 900.0, (600.0, 500)) == pytest.approx((900 + 0.95 * 20 * 600) / (1 + 0.95 * 20))
 
 
 def test_what_is_left_at_busy_counters_counts(desk):

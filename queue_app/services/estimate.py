@@ -29,6 +29,7 @@ import bisect
 import heapq
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 INFINITY = math.inf
 Z80 = 1.2816  # the 10th and 90th percentiles of the normal distribution
@@ -45,10 +46,10 @@ class CounterState:
     back_in: float | None = None  # a closed counter whose clerk said when they return
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """A resident ahead in the order of service: waiting now (``arrives_in`` 0,
-    ``weight`` 1) or expected (a reservation not checked in yet)."""
+    ``weight`` 1) or expected (a reservation not checked in yet). A tuple, not a
+    dataclass: a busy day makes ~800 of them a request, and a tuple is made 2-3× faster."""
 
     rank: tuple  # the order of service: (band, order_at, issued_at, number) as comparable values
     service_id: int
