@@ -148,8 +148,10 @@ class _Play:
     def next_free(self, server: _Server, points: list[float]) -> float:
         """The first moment from ``server.free_at`` when it is on duty, before closing."""
         t = server.free_at
-        candidates = [t] + [p for p in points if p > t]
-        for moment in candidates:
+        # Most calls: a counter on duty when it frees up (no list of moments to build).
+        if t < self.office.closes_in and self.on_duty(server, t):
+            return t
+        for moment in [t] + [p for p in points if p > t]:
             if moment >= self.office.closes_in:
                 self.closing_reached = moment < INFINITY or self.closing_reached
                 return INFINITY
@@ -192,9 +194,10 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
     for server in state.servers:
         schedule(server)
     # Present: (rank, index) in the order of service; to come: (arrival, index), soonest first.
-    present: list[tuple[tuple, int]] = []
     to_come = sorted((job.arrives_in, i) for i, job in enumerate(jobs))
-    came = 0  # to_come[:came] are present (or served)
+    # Those present now (every waiting ticket) are sorted once, not inserted one by one.
+    came = bisect.bisect_right(to_come, (0.0, INFINITY))  # to_come[:came] are present (or served)
+    present: list[tuple[tuple, int]] = sorted((jobs[i].rank, i) for _, i in to_come[:came])
     remaining = set(targets)
     calls: dict[int, Call | None] = {}
     while remaining and free:

@@ -21,6 +21,7 @@ bookings together).
 """
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 
@@ -144,7 +145,7 @@ def _read_day(session, location_id: int, day: date) -> tuple[list, dict[int, lis
     tickets, seconds, reservations = [], {}, []
     for row in session.execute(_day_statement(session.get_bind().dialect.name), {
             "location_id": location_id, "day": day, "day_starts": start_of_day,
-            "day_ends": start_of_day + timedelta(days=1)}):
+            "day_ends": start_of_day + timedelta(days=1)}).all():  # one fetch, not one per row
         if row.source == "open":
             tickets.append(row)
         elif row.source == "done":
@@ -342,19 +343,29 @@ class Today:
                                                  if j.rank < mine and reservation_id != ticket.reservation_id]
         return (position, *self._minutes(self._play(jobs, {0}).get(0)))
 
+    @functools.cached_property
+    def _waiting_jobs(self) -> list[Job]:
+        """Every waiting ticket as a job (the cut-off and the congestion page play a
+        new walk-in once per procedure)."""
+        return [self._job(r) for r in self.tickets if r.status == TicketStatus.WAITING]
+
+    @functools.cached_property
+    def _waiting_by_reach(self) -> collections.Counter:
+        """How many tickets wait for each (procedure, counter sent to)."""
+        return collections.Counter((r.service_id, r.target_counter_id) for r in self.tickets
+                                   if r.status == TicketStatus.WAITING)
+
     def new_walk_in(self, service_id: int) -> Call | None:
         """When a walk-in for ``service_id`` issued now would be called."""
-        mine = _LAST
-        waiting = [r for r in self.tickets if r.status == TicketStatus.WAITING]
-        jobs = [Job(mine, service_id)] + [self._job(r) for r in waiting] + self.expected
+        jobs = [Job(_LAST, service_id), *self._waiting_jobs, *self.expected]
         return self._play(jobs, {0}).get(0)
 
     def walk_in_estimate(self, service_id: int, call: Call | None) -> Estimate:
         """The estimate of a walk-in issued now (after every ticket waiting), from its
         ``call`` (``new_walk_in``): what the kiosk prints, without a second play."""
         reach = self._reach(service_id, None)
-        ahead = sum(1 for r in self.tickets if r.status == TicketStatus.WAITING
-                    and self._reach(r.service_id, r.target_counter_id) & reach)
+        ahead = sum(count for (other, target), count in self._waiting_by_reach.items()
+                    if self._reach(other, target) & reach)
         return (ahead + 1, *self._minutes(call))
 
     def _play(self, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
