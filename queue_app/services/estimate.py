@@ -207,7 +207,10 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
             index = to_come[came][1]
             bisect.insort(present, (jobs[index].rank, index))
             came += 1
-        slot = next((n for n, (_, i) in enumerate(present) if _may_call(best.state, jobs[i])), None)
+        if present and _may_call(best.state, jobs[present[0][1]]):
+            slot = 0  # the usual case, without a generator
+        else:
+            slot = next((n for n, (_, i) in enumerate(present) if _may_call(best.state, jobs[i])), None)
         if slot is None:
             later = next((arrives for arrives, i in to_come[came:] if _may_call(best.state, jobs[i])), INFINITY)
             if later < INFINITY:
@@ -224,9 +227,12 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
             spreads = [s.spread for s in state.servers if not s.done and _may_call(s.state, job)]
             calls[job_index] = Call(best_t, math.sqrt(sum(spreads)) / max(1, len(spreads)))
         seconds = office.seconds(job.service_id)
-        best.free_at = best_t + job.weight * seconds
+        best.free_at = t = best_t + job.weight * seconds
         best.spread += job.weight * (office.cv * seconds) ** 2 + job.weight * (1 - job.weight) * seconds ** 2
-        schedule(best)
+        if t < office.closes_in and state.on_duty(best, t):
+            heapq.heappush(free, (t, best.order))  # still on duty: the usual case, inline
+        else:
+            schedule(best)
     for index in remaining:
         calls[index] = AFTER_CLOSING if state.closing_reached else None
     return calls
