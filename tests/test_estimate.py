@@ -3,9 +3,11 @@ values, no database."""
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
+from queue_app.services import estimate
 from queue_app.services.estimate import AFTER_CLOSING, Call, CounterState, Job, Office, play, recent_mean
 
 MIN = 60.0
@@ -162,3 +164,91 @@ def test_a_busy_office_plays_out_in_the_order_of_service():
     # every ten minutes and 50 are called, so no walk-in is called until they are all in.
     assert [minutes_of(calls, 400 + i) for i in range(300)] == [10 * math.ceil(i / 50) for i in range(300)]
     assert [minutes_of(calls, i) for i in (0, 48, 49, 50, 99, 100)] == [0, 0, 60, 70, 70, 80]
+
+
+def _plain_play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
+    """The play as first written: at each step every counter is asked when it is free
+    next and every resident is scanned. Slow, and plainly the rule; ``play`` keeps
+    counters in a heap and residents in sorted lists and must call the same residents
+    at the same moments."""
+    order = sorted(office.counters, key=lambda c: (not c.open, c.back_in or 0.0, c.id))
+    state = estimate._Play(office)
+    state.servers = [estimate._Server(c, i, c.free_in if c.open else (c.back_in if c.back_in is not None
+                                                                        else math.inf),
+                                      (office.cv * c.free_in) ** 2 if c.open else 0.0)
+                     for i, c in enumerate(order)]
+    points = state.change_points()
+    waiting = sorted(range(len(jobs)), key=lambda i: jobs[i].rank)
+    remaining, calls, served = set(targets), {}, set()
+    while remaining:
+        best, best_t = None, math.inf
+        for server in state.servers:
+            if server.done:
+                continue
+            t = state.next_free(server, points)
+            if t == math.inf:
+                server.done = True
+            elif t < best_t:
+                best, best_t = server, t
+        if best is None:
+            break
+        job_index = next((i for i in waiting if i not in served and jobs[i].arrives_in <= best_t
+                          and estimate._may_call(best.state, jobs[i])), None)
+        if job_index is None:
+            later = [jobs[i].arrives_in for i in waiting if i not in served and jobs[i].arrives_in > best_t
+                     and estimate._may_call(best.state, jobs[i])]
+            if later:
+                best.free_at = min(later)
+            else:
+                best.done = True
+            continue
+        job = jobs[job_index]
+        served.add(job_index)
+        if job_index in remaining:
+            remaining.discard(job_index)
+            spreads = [s.spread for s in state.servers if not s.done and estimate._may_call(s.state, job)]
+            calls[job_index] = Call(best_t, math.sqrt(sum(spreads)) / max(1, len(spreads)))
+        seconds = office.seconds(job.service_id)
+        best.free_at = best_t + job.weight * seconds
+        best.spread += job.weight * (office.cv * seconds) ** 2 + job.weight * (1 - job.weight) * seconds ** 2
+    for index in remaining:
+        calls[index] = AFTER_CLOSING if state.closing_reached else None
+    return calls
+
+
+def _random_office(rng: random.Random) -> tuple[Office, list[Job], set[int]]:
+    services = [REISSUE, PIN, 3]
+    cs = []
+    for i in range(rng.randint(1, 6)):
+        serves = frozenset(rng.sample(services, rng.randint(1, 3)))
+        is_open = rng.random() < 0.7
+        back_in = None if is_open or rng.random() < 0.4 else rng.choice([5, 30, 60]) * MIN
+        cs.append(CounterState(i, serves, is_open, rng.choice([0.0, 0.0, 3 * MIN, 12 * MIN]), back_in))
+    staffed = () if rng.random() < 0.5 else tuple(
+        sorted({(0.0, rng.randint(1, 4)), (rng.choice([20, 45]) * MIN, rng.randint(0, 4))}))
+    plan = Office(tuple(cs), {REISSUE: 10 * MIN, PIN: 4 * MIN}, rng.choice([math.inf, 90 * MIN, 240 * MIN]),
+                  staffed)
+    jobs = []
+    for _ in range(rng.randint(0, 40)):
+        expected = rng.random() < 0.3
+        jobs.append(Job((rng.choice([0, 1, 2]), rng.randint(0, 15)), rng.choice(services),
+                        rng.choice([None] * 6 + [c.id for c in cs]),
+                        rng.choice([5, 20, 50]) * MIN * rng.random() if expected else 0.0,
+                        rng.choice([0.5, 0.9, 1.0]) if expected else 1.0))
+    return plan, jobs, set(rng.sample(range(len(jobs)), min(len(jobs), rng.randint(1, 5))))
+
+
+def test_the_play_calls_as_a_plain_scan_would_on_random_offices():
+    """2,000 random offices (counters open, closed, coming back, serving some
+    procedures; the usual day or none; residents present and expected, some sent to one
+    counter, ties in rank): the fast play and the plain one give the same calls."""
+    rng = random.Random(14)
+    for _ in range(2000):
+        plan, jobs, targets = _random_office(rng)
+        fast, plain = play(plan, jobs, targets), _plain_play(plan, jobs, targets)
+        assert fast.keys() == plain.keys()
+        for index, call in plain.items():
+            if call is None or call is AFTER_CLOSING:
+                assert fast[index] is call
+            else:
+                assert (fast[index].at, fast[index].sigma) == pytest.approx((call.at, call.sigma))
