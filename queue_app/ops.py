@@ -1,5 +1,5 @@
-"""Operations: is the server alive, is it ready, and how is it doing (CONTRACT.md,
-"Operations"). Outside /api/v1, for load balancers, monitoring and Prometheus.
+"""Operations: is the server alive, is it ready, and how is it doing (README, "Health
+and metrics"). Outside /api/v1, for load balancers, monitoring and Prometheus.
 
 - ``GET /healthz``: 200 ``{"status": "ok"}`` while the process answers; touches nothing.
 - ``GET /readyz``: 200 when everything this process depends on answers, else 503 with
