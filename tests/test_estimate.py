@@ -123,9 +123,11 @@ def test_minutes_round_whole_seconds_first():
 
 
 def test_recent_services_weigh_most_and_the_prior_fades():
-    assert recent_mean([], 900.0) == 900.0
-    assert recent_mean([480.0, 240.0], 900.0) == pytest.approx((480 + 0.8 * 240 + 0.64 * 3 * 900) / (1 + 0.8 + 1.92))
-    ten_fast = recent_mean([300.0] * 10, 900.0)
+    weights = {"prior_weight": 3.0, "recent_weight": 0.8}
+    assert recent_mean([], 900.0, **weights) == 900.0
+    assert recent_mean([480.0, 240.0], 900.0, **weights) == pytest.approx(
+        (480 + 0.8 * 240 + 0.64 * 3 * 900) / (1 + 0.8 + 1.92))
+    ten_fast = recent_mean([300.0] * 10, 900.0, **weights)
     assert 300 < ten_fast < 400
 
 
@@ -166,26 +168,72 @@ def test_a_busy_office_plays_out_in_the_order_of_service():
     assert [minutes_of(calls, i) for i in (0, 48, 49, 50, 99, 100)] == [0, 0, 60, 70, 70, 80]
 
 
+class _PlainOffice:
+    """The rules of who serves when, as first written (estimate.py's ``_Play``, copied
+    so that a change there cannot change the reference too)."""
+
+    def __init__(self, office: Office, servers: list):
+        self.office, self.servers, self.closing_reached = office, servers, False
+        points = {start for start, _ in office.staffed}
+        points.update(s.state.back_in for s in servers if s.state.back_in is not None)
+        self.points = sorted(p for p in points if p > 0)
+
+    def allowed(self, t: float) -> int | None:
+        steps = self.office.staffed
+        if not steps:
+            return None
+        shortfall = max(0, steps[0][1] - sum(1 for s in self.servers if s.state.open))
+        count = steps[0][1]
+        for start, planned in steps:
+            if start > t:
+                break
+            count = planned
+        return max(min(count, 1), count - shortfall)
+
+    def on_duty(self, server, t: float) -> bool:
+        def present(s) -> bool:
+            return s.state.open or (s.state.back_in is not None and t >= s.state.back_in)
+
+        if not present(server):
+            return False
+        allowed = self.allowed(t)
+        return allowed is None or server in sorted(filter(present, self.servers), key=lambda s: s.order)[:allowed]
+
+    def next_free(self, server) -> float:
+        t = server.free_at
+        for moment in [t] + [p for p in self.points if p > t]:
+            if moment >= self.office.closes_in:
+                self.closing_reached = moment < math.inf or self.closing_reached
+                return math.inf
+            if self.on_duty(server, moment):
+                return moment
+        if server.state.open or server.state.back_in is not None:
+            self.closing_reached = True
+        return math.inf
+
+
 def _plain_play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call | None]:
     """The play as first written: at each step every counter is asked when it is free
     next and every resident is scanned. Slow, and plainly the rule; ``play`` keeps
     counters in a heap and residents in sorted lists and must call the same residents
     at the same moments."""
     order = sorted(office.counters, key=lambda c: (not c.open, c.back_in or 0.0, c.id))
-    state = estimate._Play(office)
-    state.servers = [estimate._Server(c, i, c.free_in if c.open else (c.back_in if c.back_in is not None
-                                                                        else math.inf),
-                                      (office.cv * c.free_in) ** 2 if c.open else 0.0)
-                     for i, c in enumerate(order)]
-    points = state.change_points()
+    servers = [estimate._Server(c, i, c.free_in if c.open else (c.back_in if c.back_in is not None else math.inf),
+                                (office.cv * c.free_in) ** 2 if c.open else 0.0)
+               for i, c in enumerate(order)]
+    state = _PlainOffice(office, servers)
+
+    def may_call(counter: CounterState, job: Job) -> bool:
+        return job.target == counter.id if job.target is not None else job.service_id in counter.serves
+
     waiting = sorted(range(len(jobs)), key=lambda i: jobs[i].rank)
     remaining, calls, served = set(targets), {}, set()
     while remaining:
         best, best_t = None, math.inf
-        for server in state.servers:
+        for server in servers:
             if server.done:
                 continue
-            t = state.next_free(server, points)
+            t = state.next_free(server)
             if t == math.inf:
                 server.done = True
             elif t < best_t:
@@ -193,10 +241,10 @@ def _plain_play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int,
         if best is None:
             break
         job_index = next((i for i in waiting if i not in served and jobs[i].arrives_in <= best_t
-                          and estimate._may_call(best.state, jobs[i])), None)
+                          and may_call(best.state, jobs[i])), None)
         if job_index is None:
             later = [jobs[i].arrives_in for i in waiting if i not in served and jobs[i].arrives_in > best_t
-                     and estimate._may_call(best.state, jobs[i])]
+                     and may_call(best.state, jobs[i])]
             if later:
                 best.free_at = min(later)
             else:
@@ -206,7 +254,7 @@ def _plain_play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int,
         served.add(job_index)
         if job_index in remaining:
             remaining.discard(job_index)
-            spreads = [s.spread for s in state.servers if not s.done and estimate._may_call(s.state, job)]
+            spreads = [s.spread for s in servers if not s.done and may_call(s.state, job)]
             calls[job_index] = Call(best_t, math.sqrt(sum(spreads)) / max(1, len(spreads)))
         seconds = office.seconds(job.service_id)
         best.free_at = best_t + job.weight * seconds
@@ -233,7 +281,7 @@ def _random_office(rng: random.Random) -> tuple[Office, list[Job], set[int]]:
         expected = rng.random() < 0.3
         jobs.append(Job((rng.choice([0, 1, 2]), rng.randint(0, 15)), rng.choice(services),
                         rng.choice([None] * 6 + [c.id for c in cs]),
-                        rng.choice([5, 20, 50]) * MIN * rng.random() if expected else 0.0,
+                        rng.choice([0, 5, 20, 50]) * MIN * rng.random() if expected else 0.0,
                         rng.choice([0.5, 0.9, 1.0]) if expected else 1.0))
     return plan, jobs, set(rng.sample(range(len(jobs)), min(len(jobs), rng.randint(1, 5))))
 

@@ -48,6 +48,32 @@ def test_observed_service_times_replace_the_default(make_app, clock, backend):
     assert view(desk, other[2]["id"]) == (10, 34)
 
 
+def test_a_week_later_the_service_time_starts_from_the_past_weeks(make_app, clock, backend):
+    """Two reissues done last Tuesday (4 and 8 minutes) make the prior 6 minutes, worth
+    two completions; today's first (16 minutes) then counts more than that prior, as
+    it would not against twenty."""
+    desk = Desk(make_app(backend), clock)
+    for minutes in (4, 8):
+        ticket = desk.walk_in()
+        desk.called_number()
+        desk.act(ticket["id"], "start")
+        desk.clock.advance(minutes=minutes)
+        desk.act(ticket["id"], "complete")
+    desk.clock.advance(days=7)
+    desk.sign_in_again()
+    first = [desk.walk_in(advance=0) for _ in range(5)]
+    assert [view(desk, t["id"])[1] for t in first] == [0, 0, 0, 6, 6]
+    for ticket in first:
+        assert desk.act(ticket["id"], "cancel").status_code == 200
+    ticket = desk.walk_in()
+    desk.called_number()
+    desk.clock.advance(minutes=16)
+    desk.act(ticket["id"], "complete")
+    # (16 + 0.95 × 2 × 6) / (1 + 0.95 × 2) = 9.45 minutes (with twenty: 6.5).
+    waiting = [desk.walk_in(advance=0) for _ in range(7)]
+    assert [view(desk, t["id"])[1] for t in waiting] == [0, 0, 0, 10, 10, 10, 19]
+
+
 def test_the_past_weeks_weigh_as_many_completions_as_they_were_measured_from():
     """The planned duration is a guess worth three completions; the past weeks' mean
     is worth the completions it was measured from, at most twenty. Today's newest

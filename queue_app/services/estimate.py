@@ -238,12 +238,11 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
     return calls
 
 
-def recent_mean(durations: list[float], prior: float, prior_weight: float = 3.0,
-                recent_weight: float = 0.8) -> float:
+def recent_mean(durations: list[float], prior: float, *, prior_weight: float, recent_weight: float) -> float:
     """A service time weighted towards the recent: ``durations`` newest first, each
-    worth ``recent_weight`` times the one after it, blended with ``prior`` (from past
+    worth ``recent_weight`` times the next newer one, blended with ``prior`` (from past
     days, or the procedure's planned duration) as if it were ``prior_weight``
-    observations old."""
+    observations older than all of them (waits.py chooses the weights)."""
     total, weights = 0.0, 0.0
     w = 1.0
     for seconds in durations:

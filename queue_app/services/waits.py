@@ -40,14 +40,15 @@ from .estimate import AFTER_CLOSING, Call, CounterState, Job, Office, play, rece
 
 HISTORY_DAYS = 28
 # A procedure's service time today: its last RECENT_SERVICES completions, each worth
-# RECENT_WEIGHT times the one after it (about 14 completions to halve), blended with the
-# last four weeks' mean, worth as many completions as it was measured from up to
-# HISTORY_WEIGHT, or with the planned duration, worth PLANNED_WEIGHT (a guess). Why so
-# many: the error in a mean service time counts once per resident ahead, so on a long
-# wait the noise of a mean of ten recent completions (weighted 0.8, history worth three)
-# outweighed any drift in the day's pace. On the day simulator at 20 walk-ins an hour
-# over 20 days, within ±5 minutes went from 65 % to 70 % (the simulator's true mean
-# gives 74 % on the 5-day run where these give 72 %).
+# RECENT_WEIGHT times the next newer one (about 14 completions to halve), blended with a
+# prior counted as older than all of them: the last four weeks' mean, worth as many
+# completions as it was measured from up to HISTORY_WEIGHT, or the planned duration,
+# worth PLANNED_WEIGHT (a guess). Why so many: the error in a mean service time counts
+# once per resident ahead, so on a long wait the noise of a mean of ten recent
+# completions (weighted 0.8, history worth three) outweighed any drift in the day's
+# pace. On the day simulator at 20 walk-ins an hour over 20 days, within ±5 minutes
+# went from 65 % to 70 % (the simulator's true mean gives 74 % on the 5-day run where
+# these give 72 %).
 RECENT_SERVICES = 30
 RECENT_WEIGHT = 0.95
 HISTORY_WEIGHT = 20.0
@@ -316,16 +317,15 @@ class Today:
 
     def estimate_all(self) -> dict[str, Estimate]:
         """Position, minutes and range of every waiting ticket, by id."""
-        waiting = sorted((r for r in self.tickets if r.status == TicketStatus.WAITING),
-                         key=lambda r: _rank(r.band, r.order_at, r.issued_at, r.number))
-        jobs = [self._job(r) for r in waiting] + self.expected
-        calls = self._play(jobs, set(range(len(waiting))))
+        waiting = sorted(self._waiting, key=lambda pair: pair[1].rank)
+        calls = self._play([job for _, job in waiting] + self.expected, set(range(len(waiting))))
         result = {}
-        for index, row in enumerate(waiting):
-            reach = self._reach(row.service_id, row.target_counter_id)
-            ahead = sum(1 for other in waiting[:index]
-                        if self._reach(other.service_id, other.target_counter_id) & reach)
-            result[row.id] = (ahead + 1, *self._minutes(calls.get(index)))
+        passed: collections.Counter = collections.Counter()  # tickets ahead by (procedure, counter sent to)
+        for index, (ticket_id, job) in enumerate(waiting):
+            reach = self._reach(job.service_id, job.target)
+            ahead = sum(count for (other, target), count in passed.items() if self._reach(other, target) & reach)
+            result[ticket_id] = (ahead + 1, *self._minutes(calls.get(index)))
+            passed[job.service_id, job.target] += 1
         return result
 
     def estimate(self, ticket: Ticket) -> Estimate:
@@ -335,19 +335,23 @@ class Today:
             return None, None, None
         mine = _rank(ticket.band, _utc(ticket.order_at), _utc(ticket.issued_at), ticket.number)
         reach = self._reach(ticket.service_id, ticket.target_counter_id)
-        ahead = [r for r in self.tickets if r.status == TicketStatus.WAITING and r.id != ticket.id
-                 and _rank(r.band, r.order_at, r.issued_at, r.number) < mine]
-        position = 1 + sum(1 for r in ahead if self._reach(r.service_id, r.target_counter_id) & reach)
-        jobs = [Job(mine, ticket.service_id, ticket.target_counter_id)]
-        jobs += [self._job(r) for r in ahead] + [j for reservation_id, j in self.expected_of.items()
-                                                 if j.rank < mine and reservation_id != ticket.reservation_id]
+        ahead = [job for ticket_id, job in self._waiting if ticket_id != ticket.id and job.rank < mine]
+        position = 1 + sum(1 for job in ahead if self._reach(job.service_id, job.target) & reach)
+        jobs = [Job(mine, ticket.service_id, ticket.target_counter_id), *ahead]
+        jobs += [j for reservation_id, j in self.expected_of.items()
+                 if j.rank < mine and reservation_id != ticket.reservation_id]
         return (position, *self._minutes(self._play(jobs, {0}).get(0)))
+
+    @functools.cached_property
+    def _waiting(self) -> list[tuple[str, Job]]:
+        """Every waiting ticket: (its id, itself as a job), ranked once per read."""
+        return [(r.id, self._job(r)) for r in self.tickets if r.status == TicketStatus.WAITING]
 
     @functools.cached_property
     def _waiting_jobs(self) -> list[Job]:
         """Every waiting ticket as a job (the cut-off and the congestion page play a
         new walk-in once per procedure)."""
-        return [self._job(r) for r in self.tickets if r.status == TicketStatus.WAITING]
+        return [job for _, job in self._waiting]
 
     @functools.cached_property
     def _waiting_by_reach(self) -> collections.Counter:
