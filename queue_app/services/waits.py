@@ -335,9 +335,11 @@ class Today:
             return None, None, None
         mine = _rank(ticket.band, _utc(ticket.order_at), _utc(ticket.issued_at), ticket.number)
         reach = self._reach(ticket.service_id, ticket.target_counter_id)
-        ahead = [job for ticket_id, job in self._waiting if ticket_id != ticket.id and job.rank < mine]
-        position = 1 + sum(1 for job in ahead if self._reach(job.service_id, job.target) & reach)
-        jobs = [Job(mine, ticket.service_id, ticket.target_counter_id), *ahead]
+        # Jobs only for the tickets ahead: a check-in ranks before most of the day.
+        ahead = [r for r in self.tickets if r.status == TicketStatus.WAITING and r.id != ticket.id
+                 and _rank(r.band, r.order_at, r.issued_at, r.number) < mine]
+        position = 1 + sum(1 for r in ahead if self._reach(r.service_id, r.target_counter_id) & reach)
+        jobs = [Job(mine, ticket.service_id, ticket.target_counter_id), *map(self._job, ahead)]
         jobs += [j for reservation_id, j in self.expected_of.items()
                  if j.rank < mine and reservation_id != ticket.reservation_id]
         return (position, *self._minutes(self._play(jobs, {0}).get(0)))
