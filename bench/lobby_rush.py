@@ -11,18 +11,23 @@ engine). Then it starts the production server (gunicorn, one process, as the REA
 Production section runs it) on a clock set to a Tuesday at 10:00 in Tokyo, fires the
 load for each path and prints tickets/s, p50 and p99 latency, and the CPU that the
 server and PostgreSQL spent per ticket. Every ticket number must be unique: a
-duplicate is printed and fails the run.
+duplicate is printed and fails the run. Last, with the day's ~800 residents waiting, it
+times the staff console's queue (``GET /locations/honcho/queue``: every waiting
+ticket's position and estimate), one request at a time.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import time
 import sys
 import tempfile
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import requests
 from sqlalchemy import create_engine, event, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,9 +59,10 @@ def _env(database_url: str, secret: str) -> dict:
             "CLOCK_START": MORNING.isoformat()}  # the demo's pinned clock: open counters at any hour
 
 
-def prepare(database_url: str, secret: str, reservations: int) -> tuple[str, list[str]]:
+def prepare(database_url: str, secret: str, reservations: int) -> tuple[str, list[str], str]:
     """The demo city, a kiosk at honcho and ``reservations`` bookings for the slots
-    whose check-in window is open at 10:00; the kiosk's token and the QR payloads."""
+    whose check-in window is open at 10:00; the kiosk's token, the QR payloads and a
+    clerk's token."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SCHEDULER_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "SECRET_KEY": secret, "CLOCK": lambda: MORNING})
     with app.app_context():
@@ -76,6 +82,8 @@ def prepare(database_url: str, secret: str, reservations: int) -> tuple[str, lis
         # No usual day (staffing by hour): the estimate then counts on every open counter.
         db.session.execute(text("DELETE FROM staffed_hours WHERE location_id = :l"), {"l": location_id})
         _device, token = accounts.create_device(db.session, "bench-kiosk", "kiosk", "honcho", MORNING)
+        clerk = accounts.create_user(db.session, "bench-clerk", uuid.uuid4().hex, "staff", MORNING)
+        staff_token = accounts.issue_token(db.session, clerk, MORNING, 24)
         db.session.commit()
         place, service = booking.get_place_and_service(db.session, "honcho", "card-pickup")
         starts = [MORNING + timedelta(minutes=m) for m in (0, 15, 30)]
@@ -89,7 +97,22 @@ def prepare(database_url: str, secret: str, reservations: int) -> tuple[str, lis
         db.session.commit()
     with app.app_context():
         db.engine.dispose()
-    return token, payloads
+    return token, payloads, staff_token
+
+
+def time_queue(url: str, staff_token: str, requests_: int = 20) -> tuple[float, int]:
+    """The median time of ``GET /locations/honcho/queue``, one request at a time, and
+    how many tickets it listed as waiting."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {staff_token}"
+    times, waiting = [], 0
+    for _ in range(requests_ + 2):
+        started = time.perf_counter()
+        response = session.get(f"{url}/locations/honcho/queue", timeout=30)
+        times.append(time.perf_counter() - started)
+        response.raise_for_status()
+        waiting = len(response.json()["waiting"])
+    return statistics.median(times[2:]) * 1000, waiting
 
 
 def count_statements(database_url: str, secret: str, token: str, payload: str) -> dict[str, int]:
@@ -145,7 +168,7 @@ def duplicates(database_url: str) -> int:
 def bench_database(label: str, database_url: str, args) -> None:
     secret = "bench-" + uuid.uuid4().hex
     total = args.clients * args.requests
-    token, payloads = prepare(database_url, secret, total + 10)
+    token, payloads, staff_token = prepare(database_url, secret, total + 10)
     counts = count_statements(database_url, secret, token, payloads[-1])
     print(f"{label}: statements per walk-in {counts['walk-in']}, per check-in {counts['check-in']}")
     port = free_port()
@@ -166,6 +189,8 @@ def bench_database(label: str, database_url: str, args) -> None:
             print(f"  {path:<9} {result['rps']:7.0f} tickets/s   p50 {result['p50']:6.1f} ms   "
                   f"p99 {result['p99']:6.1f} ms   n={result['requests']}  statuses={result['statuses']}"
                   f"   CPU per ticket: {cpu}")
+        median, waiting = time_queue(url, staff_token)
+        print(f"  staff queue ({waiting} waiting): {median:.1f} ms a request (median of 20)")
     finally:
         stop(server)
     duplicated = duplicates(database_url)
