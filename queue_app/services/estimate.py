@@ -176,7 +176,10 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
     the order of service, and those still to come by arrival: a call costs a few
     steps, not a pass over every counter and every resident (a busy office holds
     hundreds of both, and phones ask for their estimate every few seconds)."""
-    order = sorted(office.counters, key=lambda c: (not c.open, c.back_in or 0.0, c.id))
+    # A counter closed with no word of its clerk coming back calls nobody today: left
+    # out (a place may list many more counters than it staffs).
+    serving = [c for c in office.counters if c.open or c.back_in is not None]
+    order = sorted(serving, key=lambda c: (not c.open, c.back_in or 0.0, c.id))
     state = _Play(office)
     state.servers = [_Server(c, i, c.free_in if c.open else (c.back_in if c.back_in is not None else INFINITY),
                              (office.cv * c.free_in) ** 2 if c.open else 0.0)

@@ -335,9 +335,12 @@ class Today:
             return None, None, None
         mine = _rank(ticket.band, _utc(ticket.order_at), _utc(ticket.issued_at), ticket.number)
         reach = self._reach(ticket.service_id, ticket.target_counter_id)
-        # Jobs only for the tickets ahead: a check-in ranks before most of the day.
-        ahead = [r for r in self.tickets if r.status == TicketStatus.WAITING and r.id != ticket.id
-                 and _rank(r.band, r.order_at, r.issued_at, r.number) < mine]
+        # Jobs only for the tickets ahead: a check-in ranks before most of the day. The
+        # band alone decides for most of them, without building their rank.
+        band, rest = mine[0], mine[1:]
+        ahead = [r for r in self.tickets if r.status == TicketStatus.WAITING
+                 and (r.band < band or r.band == band and (r.order_at, r.issued_at, r.number) < rest)
+                 and r.id != ticket.id]
         position = 1 + sum(1 for r in ahead if self._reach(r.service_id, r.target_counter_id) & reach)
         jobs = [Job(mine, ticket.service_id, ticket.target_counter_id), *map(self._job, ahead)]
         jobs += [j for reservation_id, j in self.expected_of.items()
