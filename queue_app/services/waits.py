@@ -27,6 +27,7 @@ import logging
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 from sqlalchemy import (DateTime, Float, Integer, and_, bindparam, case, cast, func, literal_column, null,
                         select, type_coerce, union_all)
@@ -132,6 +133,27 @@ def _load_history(session, location_id: int, day: date) -> _History:
                     early if early is not None and came >= 20 else DEFAULT_EARLY_SECONDS)
 
 
+class _DayRow(NamedTuple):
+    """A row of ``_read_day``'s statement, in its column order. A plain tuple, not
+    SQLAlchemy's Row: a busy day's request reads ~800 rows several times over, and a
+    Row's attribute costs ten times a tuple's (0.5 µs)."""
+
+    source: str
+    id: str | None
+    status: str | None
+    service_id: int
+    target_counter_id: int | None
+    counter_id: int | None
+    band: int | None
+    order_at: datetime | None
+    issued_at: datetime | None
+    number: str | None
+    called_at: datetime | None
+    seconds: float | None
+    reservation_id: int | None
+    newest: int | None
+
+
 def _read_day(session, location_id: int, day: date) -> tuple[list, dict[int, list[float]], list]:
     """The day at this place in ONE round trip (a UNION ALL of three reads, told apart
     by ``source``): the tickets waiting or at a counter (``open``), today's last
@@ -144,9 +166,9 @@ def _read_day(session, location_id: int, day: date) -> tuple[list, dict[int, lis
     day's request more than a millisecond."""
     start_of_day = calendar.at(day, datetime.min.time())
     tickets, seconds, reservations = [], {}, []
-    for row in session.execute(_day_statement(session.get_bind().dialect.name), {
+    for row in map(_DayRow._make, session.execute(_day_statement(session.get_bind().dialect.name), {
             "location_id": location_id, "day": day, "day_starts": start_of_day,
-            "day_ends": start_of_day + timedelta(days=1)}).all():  # one fetch, not one per row
+            "day_ends": start_of_day + timedelta(days=1)}).all()):  # one fetch, not one per row
         if row.source == "open":
             tickets.append(row)
         elif row.source == "done":
