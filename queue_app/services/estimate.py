@@ -197,16 +197,20 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
     for server in state.servers:
         schedule(server)
     # Present: (rank, index) in the order of service; to come: (arrival, index), soonest first.
-    to_come = sorted((job.arrives_in, i) for i, job in enumerate(jobs))
+    to_come = sorted([(job.arrives_in, i) for i, job in enumerate(jobs)])
     # Those present now (every waiting ticket) are sorted once, not inserted one by one.
     came = bisect.bisect_right(to_come, (0.0, INFINITY))  # to_come[:came] are present (or served)
-    present: list[tuple[tuple, int]] = sorted((jobs[i].rank, i) for _, i in to_come[:came])
+    present: list[tuple[tuple, int]] = sorted([(jobs[i].rank, i) for _, i in to_come[:came]])
     remaining = set(targets)
     calls: dict[int, Call | None] = {}
+    # Read once, not at each of a busy day's ~800 calls.
+    servers, arrivals, closes_in, cv = state.servers, len(to_come), office.closes_in, office.cv
+    seconds_of, default_seconds = office.service_seconds, office.default_seconds
+    unlimited = not office.staffed  # no usual day: an open counter stays on duty
     while remaining and free:
         best_t, position = heapq.heappop(free)
-        best = state.servers[position]
-        while came < len(to_come) and to_come[came][0] <= best_t:
+        best = servers[position]
+        while came < arrivals and to_come[came][0] <= best_t:
             index = to_come[came][1]
             bisect.insort(present, (jobs[index].rank, index))
             came += 1
@@ -227,12 +231,12 @@ def play(office: Office, jobs: list[Job], targets: set[int]) -> dict[int, Call |
         if job_index in remaining:
             remaining.discard(job_index)
             # The counters share the uncertainty of the work before this call.
-            spreads = [s.spread for s in state.servers if not s.done and _may_call(s.state, job)]
+            spreads = [s.spread for s in servers if not s.done and _may_call(s.state, job)]
             calls[job_index] = Call(best_t, math.sqrt(sum(spreads)) / max(1, len(spreads)))
-        seconds = office.seconds(job.service_id)
-        best.free_at = t = best_t + job.weight * seconds
-        best.spread += job.weight * (office.cv * seconds) ** 2 + job.weight * (1 - job.weight) * seconds ** 2
-        if t < office.closes_in and state.on_duty(best, t):
+        seconds, weight = seconds_of.get(job.service_id, default_seconds), job.weight
+        best.free_at = t = best_t + weight * seconds
+        best.spread += weight * (cv * seconds) ** 2 + weight * (1 - weight) * seconds ** 2
+        if t < closes_in and (unlimited and best.state.open or state.on_duty(best, t)):
             heapq.heappush(free, (t, best.order))  # still on duty: the usual case, inline
         else:
             schedule(best)
