@@ -28,6 +28,11 @@ class Location(db.Model):
     # Reception cut-off (受付終了): no walk-in whose estimated call comes later than this
     # many minutes before the counters close.
     cutoff_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    # Raised by every change to the place's calendar (hours, seats, windows, closures,
+    # the counters that take reservations), in the change's own transaction: the plans
+    # cached by every process are keyed by it, and a booking holds it still while it
+    # books (services/calendar.py ``lock_for_change``, booking.py ``_hold_calendar``).
+    calendar_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     counters: Mapped[list["Counter"]] = relationship(
         back_populates="location", order_by="Counter.position")

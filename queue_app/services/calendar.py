@@ -7,6 +7,13 @@ as does an extra closure for the whole day; a closure of part of a day (from ``s
 to ``ends``, services/closures.py) cuts those hours out of the day's windows, and its
 slots with them. The extended-hours window adds time after closing.
 "Today" is always the date in Asia/Tokyo.
+
+Every change to a place's calendar first raises its ``calendar_version``
+(``lock_for_change``). The plans cached per process (rules_cache.py) are keyed by that
+number, so a process that reads the place sees a change the moment it is committed,
+whichever process made it; and the raise locks the place's row until the change
+commits, which a booking waits for (booking.py ``_hold_calendar``): a booking and a
+change of the same place never pass each other unseen.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import jpholiday
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..config import TOKYO
@@ -262,10 +269,21 @@ def _plan(rules: _Rules, day: date) -> Day:
     return Day(day, (), "closure" if had_hours else "no_opening_hours", notices)
 
 
+def lock_for_change(session, location_id: int | None) -> None:
+    """Raise the calendar version of the place (None: of every place), before a change
+    to its calendar reads what is booked: the row stays locked until the change commits,
+    so a booking of the place either commits before that read, and is seen by it, or
+    waits and then sees the change (booking.py ``_hold_calendar``)."""
+    query = update(Location).values(calendar_version=Location.calendar_version + 1)
+    if location_id is not None:
+        query = query.where(Location.id == location_id)
+    session.execute(query)
+
+
 def get_day(session, location: Location, day: date) -> Day:
     """The opening of ``location`` on ``day``: its windows, or why it is closed
-    (from the rules cache while it holds that day)."""
-    return rules_cache.cached(session, ("day", location.id, day),
+    (from the rules cache while it holds that day at the place's calendar version)."""
+    return rules_cache.cached(session, ("day", location.id, location.calendar_version, day),
                               lambda: _plan(_load_rules(session, location, day, day), day))
 
 
@@ -319,6 +337,6 @@ def reservation_capacity(session, location: Location, service: Service, day: dat
     reservations and serve it (one resident per counter per slot). A slot's seats are
     shared by the procedures booked in it (booking._take_seat). Without ``day``: the
     counters' count. One query, or none while the rules cache holds it."""
-    loaded = rules_cache.cached(session, ("capacity", location.id, service.id),
+    loaded = rules_cache.cached(session, ("capacity", location.id, location.calendar_version, service.id),
                                 lambda: load_capacity(session, location, service))
     return capacity_on(loaded, day)

@@ -14,7 +14,9 @@ the waitlist of those days first: the waitlist's job offers every seat on sale o
 with a list within a minute (services/waitlist.py ``offer_freed_seats``), once the
 change is committed and the plans it reads are the new ones.
 
-The rules cache forgets its plans when the change is committed (rules_cache.py).
+Each change first raises the place's calendar version (``calendar.lock_for_change``):
+every process's cached plans are new once it commits, and a booking of the place waits
+for it rather than slip in between the reading of what is booked and the commit.
 """
 from __future__ import annotations
 
@@ -188,6 +190,7 @@ def set_weekly_hours(session, location: Location, valid_from: date, days: list[W
     errors = validate_hours(days)
     _check_from(valid_from, now, errors)
     _fail(errors)
+    calendar.lock_for_change(session, location.id)  # before reading what is booked
     before = get_fitting(session, location, valid_from, now)
     session.execute(delete(OpeningHours).where(OpeningHours.location_id == location.id,
                                                OpeningHours.valid_from == valid_from))
@@ -220,6 +223,7 @@ def set_capacity(session, location: Location, service: Service, valid_from: date
         errors["seats"] = [MESSAGES["seats"]]
     _check_from(valid_from, now, errors)
     _fail(errors)
+    calendar.lock_for_change(session, location.id)  # before reading what is booked
     before = calendar.capacity_on(calendar.load_capacity(session, location, service), valid_from)
     fitting = get_fitting(session, location, valid_from, now, seats_of=service)
     row = session.scalar(select(SlotCapacity).where(
@@ -280,6 +284,7 @@ def add_window(session, location: Location, *, kind: str, on_date: date | None, 
     elif not (_on_quarter(starts) and _on_quarter(ends)):
         errors["start"] = [MESSAGES["quarter"]]
     _fail(errors)
+    calendar.lock_for_change(session, location.id)
     window = CalendarWindow(location_id=location.id, kind=kind, on_date=on_date, weekday=weekday,
                             weeks_of_month=weeks, starts=starts, ends=ends,
                             reservation_only=reservation_only, services=list(services))
@@ -298,6 +303,7 @@ def remove_window(session, window_id: int, *, actor: str, now: datetime) -> Cale
     location = session.get(Location, window.location_id)
     detail = window_detail(window)
     first = window.on_date or calendar.today(now)
+    calendar.lock_for_change(session, location.id)  # before reading what is booked
     before = get_fitting(session, location, first, now)
     session.delete(window)
     _refuse_what_no_longer_fits(session, location, before, first, now)

@@ -9,8 +9,10 @@ reason and a link to book again, and hands back a call list of those who left on
 phone number. Reopening (``reopen_closure``) takes the closure back; the reservations it
 cancelled stay cancelled (their residents have been told).
 
-The calendar (calendar.py) reads the closures, the rules cache forgets its plans when
-one is committed, and the lobby screens of a place closed today hear of it at once.
+The calendar (calendar.py) reads the closures. Making or reopening one raises the place's
+calendar version first (``calendar.lock_for_change``), so every process's plans are new
+at once and no booking slips past the reservations it reads; the lobby screens of a
+place closed today hear of it at once.
 """
 from __future__ import annotations
 
@@ -93,6 +95,7 @@ def create_closure(session, *, location: Location, day: date, start: time | None
                       reason=reason_ja.strip(), reason_en=reason_en.strip(), emergency=emergency,
                       created_by=actor, created_at=now)
     starts, ends = calendar.closed_span(closure)
+    calendar.lock_for_change(session, location.id)  # before reading what is booked
     in_the_way = get_reservations_in_the_way(session, location, starts, ends)
     if in_the_way and not emergency:
         raise ReservationsInTheWay(
@@ -125,6 +128,7 @@ def reopen_closure(session, closure_id: int, *, actor: str, now: datetime) -> Cl
     closure = session.get(Closure, closure_id)
     if closure is None or closure.reopened_at is not None:
         raise NotFound("No closure in force with this id.")
+    calendar.lock_for_change(session, closure.location_id)
     closure.reopened_at = now
     closure.reopened_by = actor
     audit.record(session, actor=actor, action="closure.reopen", now=now,

@@ -10,7 +10,9 @@ should stop being called is made to serve no procedure (and closed on the consol
 
 The booking and queue rules read these tables through the rules cache, which is
 cleared when the transaction commits (rules_cache.SOURCE_MODELS), so a new counter
-takes bookings and calls at once. A counter change is also announced to the lobby
+takes bookings and calls at once; a change to the counters that take reservations also
+raises the place's calendar version, so every other process books with the new seats
+at once too (calendar.py). A counter change is also announced to the lobby
 displays of its place (their list of counters and names), after commit.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..models import Counter, Location, Service
-from . import audit, places
+from . import audit, calendar, places
 from .display import announce_queue
 from .errors import DomainError, Invalid, NotFound, UnknownPlace
 from .queue import business_date
@@ -364,6 +366,7 @@ def create_counter(session, *, location, changes: dict, actor: str, now: datetim
     if values.get("position") is None:
         values["position"] = (session.scalar(select(func.max(Counter.position))
                                              .where(Counter.location_id == place.id)) or 0) + 1
+    calendar.lock_for_change(session, place.id)  # its seats count in the slots' capacity
     counter = Counter(location=place, is_open=True, **values)
     session.add(counter)
     _flush(session, _taken(NameTaken, "name", "counter_name_taken", "This place already has that counter."))
@@ -391,6 +394,8 @@ def update_counter(session, counter_id: int, changes: dict, *, actor: str, now: 
         return counter
     if "name" in changed:
         _check_counter_name(session, counter.location_id, values["name"], counter.id)
+    if {"services", "takes_reservations"} & changed.keys():  # the slots' capacity changes
+        calendar.lock_for_change(session, counter.location_id)
     for field, (_old, new) in changed.items():
         setattr(counter, field, values["services"] if field == "services" else new)
     _flush(session, _taken(NameTaken, "name", "counter_name_taken", "This place already has that counter."))

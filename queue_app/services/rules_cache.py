@@ -5,11 +5,11 @@ never rows or model instances.
 
 Without it a booking spends most of its queries re-reading these. A change to
 those tables committed through this app clears the cache at once (events on the app's
-own engines, below); a change committed by another process (a second worker, a
-command) is seen within ``CALENDAR_CACHE_SECONDS`` (0 switches the cache off).
-Calendar changes are made days ahead, so the delay is harmless: a process that has not
-seen a change yet still books with the seats it knew (booking._take_seat), and the back
-office's check of what is in the way (calendar_rules.py) runs before the change commits.
+own engines, below). The plans and seats are also keyed by the place's
+``calendar_version``, which every calendar change raises (calendar.py), so a change
+committed by another process (a second worker, a command) is seen as soon as the place
+is read again; the rest (the procedures a place offers, the estimate's rules) within
+``CALENDAR_CACHE_SECONDS`` (0 switches the cache off).
 """
 from __future__ import annotations
 
