@@ -30,8 +30,7 @@ class Location(db.Model):
     cutoff_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     # Raised by every change to the place's calendar (hours, seats, windows, closures,
     # the counters that take reservations), in the change's own transaction: the plans
-    # cached by every process are keyed by it, and a booking holds it still while it
-    # books (services/calendar.py ``lock_for_change``, booking.py ``_hold_calendar``).
+    # cached by every process are keyed by it (services/calendar.py ``lock_for_change``).
     calendar_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     counters: Mapped[list["Counter"]] = relationship(

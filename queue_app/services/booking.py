@@ -4,14 +4,14 @@ Capacity is enforced by the database: a slot's ``booked`` is raised by a conditi
 update (an upsert whose UPDATE only applies while ``booked < capacity``; a check
 constraint is the backstop); one active reservation per contact and procedure is a
 partial unique index. Services never commit: the caller commits once. A booking and a
-change to the place's calendar never pass each other: on PostgreSQL the booking holds
-the place's calendar version with a share lock (``_hold_calendar``).
+change to the place's calendar never pass each other: on PostgreSQL the booking shares
+the place's calendar lock (``calendar.hold_for_booking``).
 
 A booking is the request that comes in rushes (the morning a holiday window opens), so
 it is kept lean: one query for the place and procedure, the day's plan from the rules
 cache, and three Core statements on the session (the seat, the reservation, the
 confirmation e-mail when there is an address) instead of the ORM's unit of work; on
-PostgreSQL a fourth takes the share lock.
+PostgreSQL two more share the calendar lock and read the version under it.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from datetime import date, datetime, time, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..config import TOKYO
 from ..i18n import STORED_CODES
@@ -203,35 +202,12 @@ def get_availabilities(session, location: Location, service: Service, plans: dic
 
 def _check_reservable(session, location, service, start, now, policy) -> int:
     """Refuse a start that cannot be booked now; return the slot's capacity. From here
-    to the commit the place's calendar cannot change (``_hold_calendar``); a change
-    committed since the place was read is checked against, with its own plan."""
+    to the commit the place's calendar cannot change (``calendar.hold_for_booking``); a
+    change committed since the place was read is checked against, with its own plan."""
     capacity = _reservable_capacity(session, location, service, start, now, policy)
-    if _hold_calendar(session, location):
+    if calendar.hold_for_booking(session, location):
         capacity = _reservable_capacity(session, location, service, start, now, policy)
     return capacity
-
-
-def _hold_calendar(session, location: Location) -> bool:
-    """Keep the place's calendar from changing until this transaction ends; whether it
-    changed since ``location`` was read (its ``calendar_version`` is then brought up to
-    date, and with it the plans the rules cache gives).
-
-    PostgreSQL: a share lock on the place's row. A calendar change takes the row first
-    (``calendar.lock_for_change``) and reads what is booked after: a booking that got
-    the lock before it is seen by that read; one that comes after waits for the change
-    to commit, then reads its new version here. Without the lock, each could miss the
-    other (the change reads no reservation yet, the booking reads the old plan) and a
-    reservation would be left in hours that are closed. SQLite needs no statement: the
-    booking's transaction began with ``BEGIN IMMEDIATE`` (extensions.py), so no other
-    writer commits while it runs, and the place was read inside it."""
-    if dialect_of(session) == "sqlite":
-        return False
-    version = session.scalar(select(Location.calendar_version).where(Location.id == location.id)
-                             .with_for_update(read=True))
-    if version == location.calendar_version:
-        return False
-    set_committed_value(location, "calendar_version", version)
-    return True
 
 
 def _reservable_capacity(session, location, service, start, now, policy) -> int:

@@ -8,12 +8,12 @@ to ``ends``, services/closures.py) cuts those hours out of the day's windows, an
 slots with them. The extended-hours window adds time after closing.
 "Today" is always the date in Asia/Tokyo.
 
-Every change to a place's calendar first raises its ``calendar_version``
-(``lock_for_change``). The plans cached per process (rules_cache.py) are keyed by that
-number, so a process that reads the place sees a change the moment it is committed,
-whichever process made it; and the raise locks the place's row until the change
-commits, which a booking waits for (booking.py ``_hold_calendar``): a booking and a
-change of the same place never pass each other unseen.
+Every change to a place's calendar first takes the place's calendar lock and raises
+its ``calendar_version`` (``lock_for_change``). The plans cached per process
+(rules_cache.py) are keyed by that number, so a process that reads the place sees a
+change the moment it is committed, whichever process made it; and a booking shares the
+lock until it commits (``hold_for_booking``): a booking and a change of the same place
+never pass each other unseen.
 """
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ from datetime import date, datetime, time, timedelta
 import jpholiday
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..config import TOKYO
 from ..models import CalendarWindow, Closure, Counter, Location, OpeningHours, Service, SlotCapacity
 from ..models.places import counter_services
 from . import rules_cache
+from .upserts import dialect_of
 
 SLOT_MINUTES = 15
 
@@ -269,15 +271,47 @@ def _plan(rules: _Rules, day: date) -> Day:
     return Day(day, (), "closure" if had_hours else "no_opening_hours", notices)
 
 
+# The PostgreSQL advisory lock of a place's calendar is (CALENDAR_LOCK, the place's id):
+# a change takes it alone, a booking shares it. Advisory locks live in memory (no row is
+# written, unlike a share lock on the place's row, which would also stand in the way of
+# every walk-in's and call's event number on that row).
+CALENDAR_LOCK = 7301
+
+
 def lock_for_change(session, location_id: int | None) -> None:
-    """Raise the calendar version of the place (None: of every place), before a change
-    to its calendar reads what is booked: the row stays locked until the change commits,
-    so a booking of the place either commits before that read, and is seen by it, or
-    waits and then sees the change (booking.py ``_hold_calendar``)."""
-    query = update(Location).values(calendar_version=Location.calendar_version + 1)
-    if location_id is not None:
-        query = query.where(Location.id == location_id)
-    session.execute(query)
+    """Before a change to the calendar of the place (None: of every place) reads what is
+    booked: take the place's calendar lock until the change commits, and raise its
+    calendar version. A booking of the place then either committed before that read,
+    and is seen by it, or waits for the change and books by it (``hold_for_booking``)."""
+    ids = ([location_id] if location_id is not None
+           else list(session.scalars(select(Location.id).order_by(Location.id))))
+    if dialect_of(session) == "postgresql":
+        for place_id in ids:
+            session.execute(select(func.pg_advisory_xact_lock(CALENDAR_LOCK, place_id)))
+    session.execute(update(Location).where(Location.id.in_(ids))
+                    .values(calendar_version=Location.calendar_version + 1))
+
+
+def hold_for_booking(session, location: Location) -> bool:
+    """Keep the place's calendar from changing until this transaction ends; whether it
+    changed since ``location`` was read (its ``calendar_version`` is then brought up to
+    date, and with it the plans ``get_day`` and ``reservation_capacity`` give).
+
+    PostgreSQL: the calendar lock, shared (bookings do not wait for each other), then
+    the version as it is once the lock is held. Without it, a booking and a change could
+    each miss the other (the change reads no reservation yet, the booking reads the old
+    plan), and a reservation would be left in hours that are closed. SQLite needs no
+    statement: the booking's transaction began with ``BEGIN IMMEDIATE``
+    (extensions.py), so no other writer commits while it runs, and the place was read
+    inside it."""
+    if dialect_of(session) != "postgresql":
+        return False
+    session.execute(select(func.pg_advisory_xact_lock_shared(CALENDAR_LOCK, location.id)))
+    version = session.scalar(select(Location.calendar_version).where(Location.id == location.id))
+    if version == location.calendar_version:
+        return False
+    set_committed_value(location, "calendar_version", version)
+    return True
 
 
 def get_day(session, location: Location, day: date) -> Day:

@@ -9,9 +9,9 @@ Two ways it could happen, each tested against a gunicorn of separate processes
   which every calendar change raises);
 - PostgreSQL: the closure reads what is booked while a booking is under way, and the
   booking read the plan before the closure committed. Each waits for the other instead
-  (the closure locks the place's row before its read, a booking holds a share lock on
-  it until it commits): two tests hold one side's transaction open and show the other
-  side waiting, then seeing it.
+  (the closure takes the place's calendar lock before its read, a booking shares it
+  until it commits): two tests hold one side's transaction open and show the other side
+  waiting, then seeing it.
 """
 from __future__ import annotations
 
