@@ -1,6 +1,8 @@
 """The calendar and capacities a booking reads are cached per process
 (services/rules_cache.py): a change committed here is seen at once, one committed by
-another process within CALENDAR_CACHE_SECONDS, and nothing stale is kept."""
+another process through the services (which raise the place's calendar version) at
+once too, a bare write to the tables within CALENDAR_CACHE_SECONDS, and nothing stale
+is kept."""
 from __future__ import annotations
 
 import time
@@ -11,7 +13,7 @@ from sqlalchemy import create_engine, select, text
 
 from queue_app.extensions import db
 from queue_app.models import Closure, Counter, Location, Service
-from queue_app.services import booking
+from queue_app.services import booking, calendar
 from queue_app.services.errors import Invalid
 from queue_app.services.rules_cache import RulesCache
 
@@ -28,13 +30,22 @@ def _availability(client, location="honcho", service="card-pickup") -> dict:
     return response.get_json()
 
 
-def _close_from_another_process(app) -> None:
-    """Write a closure the way another worker or a command would: its own connection."""
+def _close_from_another_process(app, raise_version: bool = False) -> None:
+    """Write a closure from a connection of its own, as another process would: with
+    ``raise_version`` as the services do (calendar.lock_for_change), else bare."""
+    _from_another_process(app, *(["INSERT INTO closures (location_id, on_date, reason) "
+                                  "SELECT id, :day, 'maintenance' FROM locations WHERE slug = 'honcho'"]
+                                 + ([_RAISE_VERSION] if raise_version else [])))
+
+
+_RAISE_VERSION = "UPDATE locations SET calendar_version = calendar_version + 1 WHERE slug = 'honcho'"
+
+
+def _from_another_process(app, *statements: str) -> None:
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO closures (location_id, on_date, reason) "
-                          "SELECT id, :day, 'maintenance' FROM locations WHERE slug = 'honcho'"),
-                     {"day": DAY})
+        for statement in statements:
+            conn.execute(text(statement), {"day": DAY})
     engine.dispose()
 
 
@@ -70,6 +81,29 @@ def test_a_change_from_another_process_is_seen_within_the_cache_time(make_app):
     assert _availability(client)["open"], "the cached plan is used until it expires"
     time.sleep(1.1)
     assert not _availability(client)["open"]
+
+
+def test_a_change_from_another_process_that_raises_the_version_is_seen_at_once(make_app, backend):
+    app = make_app(backend)  # the cache keeps its plans 30 s
+    client = app.test_client()
+    assert _availability(client)["open"]
+    _close_from_another_process(app, raise_version=True)
+    assert not _availability(client)["open"]
+
+
+def test_a_change_rolled_back_leaves_nothing_cached_under_its_version(app, client):
+    """A change's own reads may cache what it wrote under the version it raised; rolled
+    back, that must go, or the next change to commit that number would be read as it."""
+    assert _availability(client)["open"]
+    with app.app_context():
+        honcho = db.session.scalar(select(Location).where(Location.slug == "honcho"))
+        calendar.lock_for_change(db.session, honcho.id)
+        db.session.add(Closure(location_id=honcho.id, on_date=date(2027, 1, 20), reason="maintenance"))
+        db.session.flush()
+        assert calendar.get_day(db.session, honcho, date(2027, 1, 20)).closed_reason == "closure"
+        db.session.rollback()
+    _from_another_process(app, _RAISE_VERSION)  # another change commits the same number
+    assert _availability(client)["open"]
 
 
 def test_without_the_cache_every_request_reads_the_calendar(make_app):

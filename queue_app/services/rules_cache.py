@@ -108,9 +108,12 @@ def _source_tables() -> frozenset:
 def _clear_on_commit(engine, cache: RulesCache) -> None:
     """Listen on one app's engine (never on a global class): a transaction that wrote a
     source table marks its connection; when the connection comes back to the pool after
-    its commit (the session hands it back at once) the cache is cleared; a rollback of
-    the whole transaction forgets the mark. A savepoint rolled back keeps it: what was
-    written before the savepoint may still be committed (clearing too often is safe)."""
+    its commit (the session hands it back at once) the cache is cleared. A rollback of
+    the whole transaction clears it too: while it ran, its own reads may have cached
+    what it wrote under the calendar version it raised (calendar.py), a number another
+    change may commit later with other rules. A savepoint rolled back keeps the mark:
+    what was written before the savepoint may still be committed (clearing too often is
+    safe)."""
     sources = _source_tables()
 
     def note_write(conn, statement, _multiparams, _params, execution_options, _result):
@@ -119,8 +122,9 @@ def _clear_on_commit(engine, cache: RulesCache) -> None:
             conn.info[_CHANGED] = True
 
     def forget(conn):
-        if not conn.invalidated:  # a lost connection has no info to read (and is dropped)
-            conn.info.pop(_CHANGED, None)
+        # (A lost connection has no info to read, and is dropped.)
+        if not conn.invalidated and conn.info.pop(_CHANGED, False):
+            cache.clear()
 
     def clear_if_changed(_dbapi_connection, record):
         if record.info.pop(_CHANGED, False):
