@@ -262,3 +262,46 @@ def test_the_job_holds_seats_a_capacity_raise_added_without_telling_the_waitlist
     assert availability(client)["slots"][0]["remaining"] == 0
     assert sweep(app)["held"] == 0  # nobody else waits: the other new seats stay on sale
     assert availability(client)["slots"][1]["remaining"] == 1
+
+
+def test_a_closure_of_a_held_seats_hours_ends_the_offer_and_its_resident_waits_on(app, client):
+    """An emergency closure of 09:00-09:30 on the full Sunday: the seat held at 09:00 is
+    released (the slot is gone) and its resident is back on the list, first; a hold at
+    10:00, outside the closure, stays; the next seat freed goes to the first resident."""
+    from queue_helpers import bearer, make_staff
+
+    booked = fill_day(app)
+    with app.app_context():
+        at_ten = [code for code, _ in booked if db.session.scalar(
+            select(Reservation.starts_at).where(Reservation.code == code)) == NINE.replace(hour=10)]
+    tokens = dict(booked)
+    first = join(client, email="first@example.jp").get_json()
+    second = join(client, email="second@example.jp").get_json()
+    cancel(client, *booked[0])               # 09:00: held for the first resident
+    cancel(client, at_ten[0], tokens[at_ten[0]])  # 10:00: held for the second
+    inside, outside = holds(app)
+    _, admin = make_staff(app, role="admin")
+
+    made = client.post("/api/v1/admin/closures", headers=bearer(admin), json={
+        "location": "honcho", "date": SUNDAY.isoformat(), "start": "09:00", "end": "09:30",
+        "reason": {"ja": "停電のため", "en": "Power cut"}, "emergency": True})
+    assert made.status_code == 201, made.get_json()
+
+    now_inside, now_outside = holds(app)
+    assert (now_inside.status, now_outside.status) == ("released", "offered")
+    assert [(e.id, e.status) for e in entries(app)] == [(first["id"], "waiting"), (second["id"], "offered")]
+    assert booked_at(app, NINE) == 0  # the cancelled reservations' seats and the held one, freed
+    read = client.get(f"/api/v1/waitlist/{first['id']}?token={first['token']}").get_json()
+    assert read["status"] == "waiting" and read["position"] == 1
+    page = client.get(f"/waitlist/offers/{inside.id}?token={offer_token(app, inside.id)}&lang=en")
+    html = page.get_data(as_text=True)
+    assert 'data-state="released"' in html and "still on the waitlist" in html
+    ja = client.get(f"/waitlist/offers/{inside.id}?token={offer_token(app, inside.id)}&lang=ja")
+    assert "臨時閉庁" in ja.get_data(as_text=True)
+    with app.app_context():
+        detail = db.session.scalar(select(AuditEntry.detail).where(AuditEntry.action == "closure.create"))
+        assert detail["holds_released"] == 1
+
+    cancel(client, at_ten[1], tokens[at_ten[1]])  # another 10:00 seat frees: the first resident's
+    newest = holds(app)[-1]
+    assert (newest.entry_id, newest.status, newest.starts_at) == (first["id"], "offered", NINE.replace(hour=10))

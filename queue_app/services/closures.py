@@ -6,8 +6,10 @@ and the administrator moves or cancels them first. An emergency closure (snow, a
 outage) cancels them (transitions.py, each with its audit entry), frees their seats,
 queues an e-mail to each resident who left an address, in their language, with the
 reason and a link to book again, and hands back a call list of those who left only a
-phone number. Reopening (``reopen_closure``) takes the closure back; the reservations it
-cancelled stay cancelled (their residents have been told).
+phone number. Either kind ends the seat offers of the waitlist in its hours (their
+residents stay on the list: services/waitlist.py ``release_closed_holds``). Reopening
+(``reopen_closure``) takes the closure back; the reservations it cancelled stay
+cancelled (their residents have been told).
 
 The calendar (calendar.py) reads the closures. Making or reopening one raises the place's
 calendar version first (``calendar.lock_for_change``), so every process's plans are new
@@ -23,7 +25,7 @@ from sqlalchemy import or_, select
 
 from ..models import Closure, Location, OutboxMessage, Reservation
 from ..models.states import ReservationStatus
-from . import audit, calendar, outbox, transitions
+from . import audit, calendar, outbox, transitions, waitlist
 from .booking import free_seat
 from .display import announce_queue
 from .errors import Invalid, NotFound, ReservationsInTheWay
@@ -51,6 +53,7 @@ class ClosureResult:
     location: Location
     affected: list[str] = field(default_factory=list)  # codes of the cancelled reservations
     call_list: list[dict] = field(default_factory=list)  # {"code", "start", "phone"}
+    holds_released: int = 0  # waitlist seat offers in the closed hours, ended
 
 
 def validate(day: date, start: time | None, end: time | None, reason_ja: str, reason_en: str,
@@ -114,11 +117,15 @@ def create_closure(session, *, location: Location, day: date, start: time | None
         elif reservation.phone:
             result.call_list.append({"code": reservation.code, "start": reservation.starts_at,
                                      "phone": reservation.phone})
+    # A seat held for a resident on the waitlist is not a reservation: it never stands
+    # in the way, but a hold in the closed hours ends, and its resident waits on.
+    result.holds_released = waitlist.release_closed_holds(session, location, day, now)
     audit.record(session, actor=actor, action="closure.create", now=now, location_id=location.id,
                  detail={"closure_id": closure.id, "date": day.isoformat(),
                          "start": _hhmm(start), "end": _hhmm(end), "emergency": emergency,
                          "reason": {"ja": closure.reason, "en": closure.reason_en},
-                         "cancelled": result.affected, "to_call": len(result.call_list)})
+                         "cancelled": result.affected, "to_call": len(result.call_list),
+                         "holds_released": result.holds_released})
     _tell_lobby(session, closure, now)
     return result
 

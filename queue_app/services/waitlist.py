@@ -281,6 +281,35 @@ def book_hold(session, hold: SeatHold, contact: booking.Contact, now: datetime, 
     return reservation, token
 
 
+def release_closed_holds(session, location: Location, day: date, now: datetime) -> int:
+    """Open holds of ``day`` whose slot the calendar no longer has (a closure just made,
+    flushed): each is ``released``, its seat freed (not offered on: the slot is gone),
+    and its resident is back on the list in their place, to be offered the next seat
+    freed that day. Returns how many."""
+    holds = list(session.scalars(select(SeatHold).join(Slot, SeatHold.slot_id == Slot.id).where(
+        Slot.location_id == location.id, SeatHold.status == HOLD_OFFERED,
+        SeatHold.starts_at >= calendar.at(day, time(0)),
+        SeatHold.starts_at < calendar.at(day + timedelta(days=1), time(0))).order_by(SeatHold.id)))
+    if not holds:
+        return 0
+    plan = calendar.get_days(session, location, day, day)[day]  # as the closure left it
+    released = 0
+    for hold in holds:
+        if plan.is_slot_start(hold.service, hold.starts_at.astimezone(TOKYO)):
+            continue
+        ended = session.execute(update(SeatHold).where(SeatHold.id == hold.id, SeatHold.status == HOLD_OFFERED)
+                                .values(status=HOLD_RELEASED, ended_at=now)
+                                .execution_options(synchronize_session=False))
+        if ended.rowcount != 1:
+            continue
+        session.execute(update(WaitlistEntry).where(
+            WaitlistEntry.id == hold.entry_id, WaitlistEntry.status == ENTRY_OFFERED)
+            .values(status=ENTRY_WAITING).execution_options(synchronize_session=False))
+        booking.free_seat(session, hold.slot_id)
+        released += 1
+    return released
+
+
 # ---------------------------------------------------------------- the day after
 
 def end_past_entries(session, now: datetime) -> int:
