@@ -153,8 +153,9 @@ def roll_counter_hours() -> dict:
 
 def sweep_waitlists() -> dict:
     """Seat holds that ran out go to the next resident on the waitlist (or are freed),
-    seats on sale on a day someone waits for are held for them, and the entries of days
-    gone by are purged."""
+    holds in hours a closure took are released (their residents wait on), seats on sale
+    on a day someone waits for are held for them, and the entries of days gone by are
+    purged."""
     report = waitlist.sweep(db.session, clock.now(), booking.BookingPolicy.from_config(current_app.config))
     db.session.commit()
     return report

@@ -99,7 +99,7 @@ def test_a_change_rolled_back_leaves_nothing_cached_under_its_version(app, clien
         honcho = db.session.scalar(select(Location).where(Location.slug == "honcho"))
         calendar.lock_for_change(db.session, honcho.id)
         db.session.add(Closure(location_id=honcho.id, on_date=date(2027, 1, 20), reason="maintenance"))
-        db.session.flush()
+        calendar.raise_version(db.session, honcho.id)
         assert calendar.get_day(db.session, honcho, date(2027, 1, 20)).closed_reason == "closure"
         db.session.rollback()
     _from_another_process(app, _RAISE_VERSION)  # another change commits the same number

@@ -305,3 +305,26 @@ def test_a_closure_of_a_held_seats_hours_ends_the_offer_and_its_resident_waits_o
     cancel(client, at_ten[1], tokens[at_ten[1]])  # another 10:00 seat frees: the first resident's
     newest = holds(app)[-1]
     assert (newest.entry_id, newest.status, newest.starts_at) == (first["id"], "offered", NINE.replace(hour=10))
+
+
+def test_the_job_releases_a_hold_offered_while_a_closure_was_being_made(app, client):
+    """A seat offered at the same moment a closure of its hours was made (the closure
+    did not see the hold yet): within a minute the job releases it, and its resident
+    waits on, first."""
+    from queue_app.models import Closure
+    from queue_app.services import calendar
+
+    booked = fill_day(app)
+    first = join(client, email="first@example.jp").get_json()
+    cancel(client, *booked[0])  # 09:00: held
+    with app.app_context():  # the closure, written as the other transaction left it
+        honcho = places.get_location(db.session, "honcho")
+        db.session.add(Closure(location_id=honcho.id, on_date=SUNDAY, reason="停電のため",
+                               reason_en="Power cut", emergency=True))
+        calendar.raise_version(db.session, honcho.id)
+        db.session.commit()
+    assert sweep(app)["released"] == 1
+    [hold] = holds(app)
+    assert hold.status == "released" and booked_at(app, NINE) == 1
+    assert [(e.id, e.status) for e in entries(app)] == [(first["id"], "waiting")]
+    assert sweep(app)["released"] == 0

@@ -30,7 +30,7 @@ class Location(db.Model):
     cutoff_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     # Raised by every change to the place's calendar (hours, seats, windows, closures,
     # the counters that take reservations), in the change's own transaction: the plans
-    # cached by every process are keyed by it (services/calendar.py ``lock_for_change``).
+    # cached by every process are keyed by it (services/calendar.py ``raise_version``).
     calendar_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     counters: Mapped[list["Counter"]] = relationship(

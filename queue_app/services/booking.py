@@ -438,6 +438,12 @@ def move_reservation(session, reservation: Reservation, new_start: datetime,
     new_start = new_start.astimezone(TOKYO)
     location, service = reservation.location, reservation.service
     capacity = _check_reservable(session, location, service, new_start, now, policy)
+    # Again, locked, now that the calendar is held (an emergency closure may have
+    # cancelled it while this waited for the lock: its seat is already freed).
+    status = session.scalar(select(Reservation.status).where(Reservation.id == reservation.id)
+                            .with_for_update())
+    if status != ReservationStatus.BOOKED:
+        raise NotReservable(f"A reservation that is {status} cannot be moved.")
     if new_start == reservation.starts_at:
         return reservation
     new_slot_id = _take_seat(session, location, new_start, capacity)

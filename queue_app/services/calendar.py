@@ -8,12 +8,12 @@ to ``ends``, services/closures.py) cuts those hours out of the day's windows, an
 slots with them. The extended-hours window adds time after closing.
 "Today" is always the date in Asia/Tokyo.
 
-Every change to a place's calendar first takes the place's calendar lock and raises
-its ``calendar_version`` (``lock_for_change``). The plans cached per process
-(rules_cache.py) are keyed by that number, so a process that reads the place sees a
-change the moment it is committed, whichever process made it; and a booking shares the
-lock until it commits (``hold_for_booking``): a booking and a change of the same place
-never pass each other unseen.
+Every change to a place's calendar first takes the place's calendar lock
+(``lock_for_change``) and ends by raising its ``calendar_version`` (``raise_version``).
+The plans cached per process (rules_cache.py) are keyed by that number, so a process
+that reads the place sees a change the moment it is committed, whichever process made
+it; and a booking shares the lock until it commits (``hold_for_booking``): a booking and
+a change of the same place never pass each other unseen.
 """
 from __future__ import annotations
 
@@ -279,17 +279,30 @@ CALENDAR_LOCK = 7301
 
 
 def lock_for_change(session, location_id: int | None) -> None:
-    """Before a change to the calendar of the place (None: of every place) reads what is
-    booked: take the place's calendar lock until the change commits, and raise its
-    calendar version. A booking of the place then either committed before that read,
-    and is seen by it, or waits for the change and books by it (``hold_for_booking``)."""
-    ids = ([location_id] if location_id is not None
-           else list(session.scalars(select(Location.id).order_by(Location.id))))
+    """First step of a change to the calendar of the place (None: of every place),
+    before it reads what is booked. PostgreSQL: take the place's calendar lock until the
+    change commits; a booking of the place then either committed before that read, and
+    is seen by it, or waits for the change and books by it (``hold_for_booking``).
+    SQLite: nothing to take (its writers are serialised). The change ends with
+    ``raise_version``."""
     if dialect_of(session) == "postgresql":
-        for place_id in ids:
+        for place_id in _place_ids(session, location_id):
             session.execute(select(func.pg_advisory_xact_lock(CALENDAR_LOCK, place_id)))
-    session.execute(update(Location).where(Location.id.in_(ids))
+
+
+def raise_version(session, location_id: int | None) -> None:
+    """Last step of a change, once it is written: raise the place's calendar version,
+    the key of every process's cached plans and seats. Last, because it writes the
+    place's row, which every walk-in and call also writes (their event number) after
+    locking a ticket or a reservation: taken first, it would lock in the other order.
+    Nothing the change did before reads the cache (the checks read the tables)."""
+    session.execute(update(Location).where(Location.id.in_(_place_ids(session, location_id)))
                     .values(calendar_version=Location.calendar_version + 1))
+
+
+def _place_ids(session, location_id: int | None) -> list[int]:
+    return ([location_id] if location_id is not None
+            else list(session.scalars(select(Location.id).order_by(Location.id))))
 
 
 def hold_for_booking(session, location: Location) -> bool:

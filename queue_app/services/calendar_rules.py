@@ -14,9 +14,10 @@ the waitlist of those days first: the waitlist's job offers every seat on sale o
 with a list within a minute (services/waitlist.py ``offer_freed_seats``), once the
 change is committed and the plans it reads are the new ones.
 
-Each change first raises the place's calendar version (``calendar.lock_for_change``):
-every process's cached plans are new once it commits, and a booking of the place waits
-for it rather than slip in between the reading of what is booked and the commit.
+Each change first takes the place's calendar lock (``calendar.lock_for_change``), so a
+booking of the place waits for it rather than slip in between the reading of what is
+booked and the commit, and ends by raising its calendar version
+(``calendar.raise_version``), so every process's cached plans are new once it commits.
 """
 from __future__ import annotations
 
@@ -199,6 +200,7 @@ def set_weekly_hours(session, location: Location, valid_from: date, days: list[W
             for d in sorted(days, key=lambda d: d.weekday)]
     session.add_all(rows)
     _refuse_what_no_longer_fits(session, location, before, valid_from, now)
+    calendar.raise_version(session, location.id)
     audit.record(session, actor=actor, action="calendar.hours", now=now, location_id=location.id,
                  detail={"from": valid_from.isoformat(), "days": [
                      {"weekday": d.weekday, "opens": _hhmm(d.opens), "closes": _hhmm(d.closes),
@@ -234,6 +236,7 @@ def set_capacity(session, location: Location, service: Service, valid_from: date
         session.add(row)
     row.seats = seats
     _refuse_what_no_longer_fits(session, location, fitting, valid_from, now, seats_of=service)
+    calendar.raise_version(session, location.id)
     audit.record(session, actor=actor, action="calendar.capacity", now=now, location_id=location.id,
                  detail={"service": service.slug, "from": valid_from.isoformat(), "seats": seats,
                          "before": before})
@@ -290,6 +293,7 @@ def add_window(session, location: Location, *, kind: str, on_date: date | None, 
                             reservation_only=reservation_only, services=list(services))
     session.add(window)
     session.flush()
+    calendar.raise_version(session, location.id)
     audit.record(session, actor=actor, action="calendar.window_add", now=now, location_id=location.id,
                  detail=window_detail(window))
     return window
@@ -307,6 +311,7 @@ def remove_window(session, window_id: int, *, actor: str, now: datetime) -> Cale
     before = get_fitting(session, location, first, now)
     session.delete(window)
     _refuse_what_no_longer_fits(session, location, before, first, now)
+    calendar.raise_version(session, location.id)
     audit.record(session, actor=actor, action="calendar.window_remove", now=now,
                  location_id=location.id, detail=detail)
     return window

@@ -11,10 +11,11 @@ residents stay on the list: services/waitlist.py ``release_closed_holds``). Reop
 (``reopen_closure``) takes the closure back; the reservations it cancelled stay
 cancelled (their residents have been told).
 
-The calendar (calendar.py) reads the closures. Making or reopening one raises the place's
-calendar version first (``calendar.lock_for_change``), so every process's plans are new
-at once and no booking slips past the reservations it reads; the lobby screens of a
-place closed today hear of it at once.
+The calendar (calendar.py) reads the closures. Making or reopening one takes the place's
+calendar lock first (``calendar.lock_for_change``), so no booking slips past the
+reservations it reads, and raises its calendar version (``calendar.raise_version``), so
+every process's plans are new at once; the lobby screens of a place closed today hear
+of it at once.
 """
 from __future__ import annotations
 
@@ -108,6 +109,10 @@ def create_closure(session, *, location: Location, day: date, start: time | None
     session.add(closure)
     session.flush()
     result = ClosureResult(closure, location)
+    # A seat held for a resident on the waitlist is not a reservation: it never stands
+    # in the way, but a hold in the closed hours ends, and its resident waits on. (Before
+    # the seats are freed: a hold's row, then its slot's, the order the waitlist keeps.)
+    result.holds_released = waitlist.release_closed_holds(session, location, day, now)
     for reservation in in_the_way:
         transitions.cancel_reservation(session, reservation, now, actor)
         free_seat(session, reservation.slot_id)
@@ -117,9 +122,7 @@ def create_closure(session, *, location: Location, day: date, start: time | None
         elif reservation.phone:
             result.call_list.append({"code": reservation.code, "start": reservation.starts_at,
                                      "phone": reservation.phone})
-    # A seat held for a resident on the waitlist is not a reservation: it never stands
-    # in the way, but a hold in the closed hours ends, and its resident waits on.
-    result.holds_released = waitlist.release_closed_holds(session, location, day, now)
+    calendar.raise_version(session, location.id)
     audit.record(session, actor=actor, action="closure.create", now=now, location_id=location.id,
                  detail={"closure_id": closure.id, "date": day.isoformat(),
                          "start": _hhmm(start), "end": _hhmm(end), "emergency": emergency,
@@ -138,6 +141,7 @@ def reopen_closure(session, closure_id: int, *, actor: str, now: datetime) -> Cl
     calendar.lock_for_change(session, closure.location_id)
     closure.reopened_at = now
     closure.reopened_by = actor
+    calendar.raise_version(session, closure.location_id)
     audit.record(session, actor=actor, action="closure.reopen", now=now,
                  location_id=closure.location_id,
                  detail={"closure_id": closure.id, "date": closure.on_date.isoformat(),

@@ -11,7 +11,7 @@ should stop being called is made to serve no procedure (and closed on the consol
 The booking and queue rules read these tables through the rules cache, which is
 cleared when the transaction commits (rules_cache.SOURCE_MODELS), so a new counter
 takes bookings and calls at once; a change to the counters that take reservations also
-raises the place's calendar version, so every other process books with the new seats
+takes the place's calendar lock and raises its calendar version, so every other process books with the new seats
 at once too (calendar.py). A counter change is also announced to the lobby
 displays of its place (their list of counters and names), after commit.
 """
@@ -370,6 +370,7 @@ def create_counter(session, *, location, changes: dict, actor: str, now: datetim
     counter = Counter(location=place, is_open=True, **values)
     session.add(counter)
     _flush(session, _taken(NameTaken, "name", "counter_name_taken", "This place already has that counter."))
+    calendar.raise_version(session, place.id)
     audit.record(session, actor=actor, action="counter.create", now=now, location_id=place.id,
                  detail=_counter_detail(counter))
     announce_queue(session, place, business_date(now), now=now, change="counter")
@@ -394,11 +395,14 @@ def update_counter(session, counter_id: int, changes: dict, *, actor: str, now: 
         return counter
     if "name" in changed:
         _check_counter_name(session, counter.location_id, values["name"], counter.id)
-    if {"services", "takes_reservations"} & changed.keys():  # the slots' capacity changes
+    seats_change = bool({"services", "takes_reservations"} & changed.keys())  # the slots' capacity
+    if seats_change:
         calendar.lock_for_change(session, counter.location_id)
     for field, (_old, new) in changed.items():
         setattr(counter, field, values["services"] if field == "services" else new)
     _flush(session, _taken(NameTaken, "name", "counter_name_taken", "This place already has that counter."))
+    if seats_change:
+        calendar.raise_version(session, counter.location_id)
     audit.record(session, actor=actor, action="counter.update", now=now, location_id=counter.location_id,
                  detail={"counter_id": counter.id, "changed": changed})
     announce_queue(session, counter.location, business_date(now), now=now, change="counter")
