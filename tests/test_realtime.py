@@ -380,15 +380,19 @@ def test_a_resync_flood_gets_one_snapshot_per_interval(serve):
 
     started = time.monotonic()
     asked = 0
+    mid_flood = threading.Thread(  # a call moves the place on, without pausing the flood
+        target=call_next, args=(server.url, server.token, server.counters["窓口1"]))
     while time.monotonic() - started < 2.5:
         flooder.resync()
         asked += 1
-        if asked == 25:  # mid-flood a call moves the place on
-            call_next(server.url, server.token, server.counters["窓口1"])
+        if asked == 25:
+            mid_flood.start()
         time.sleep(0.05)
+    mid_flood.join(timeout=10)
     time.sleep(1.3)  # the last deferred answer
     answers = flooder.named("snapshot")[1:]
-    assert asked >= 40
+    # A flood however slow the machine: at least 12 asks a second, 12 times what is answered.
+    assert asked >= 30
     assert 2 <= len(answers) <= 4, len(answers)  # 2.5 s + the trailing one, 1 s apart
     assert server.realtime.snapshots.built - built == len(answers)
     assert answers[-1]["seq"] == db_seq(server.app)  # the deferred answer is fresh
